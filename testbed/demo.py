@@ -1,0 +1,84 @@
+"""`python -m testbed.demo`: SillyTavern with Inline Images, ready to chat.
+
+By default the LLM and the image backend are the testbed's stand-ins; `--llm-url` and
+`--image-url` point it at real ones instead. Ctrl-C stops everything it started.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .images import StandInImageServer
+from .llm import StandInLLM
+from .sillytavern import EXTENSION_FOLDER, REPO_ROOT, Backends, SillyTavern, SillyTavernError
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=8000, help="SillyTavern's port on 127.0.0.1 (default 8000)")
+    parser.add_argument("--llm-url", help="a real OpenAI-compatible API base URL, e.g. http://127.0.0.1:5001/v1")
+    parser.add_argument("--llm-model", default=None, help="model name to request from --llm-url")
+    parser.add_argument("--image-url", help="a real A1111/Forge (or ComfyUI with --image-source comfy) URL")
+    parser.add_argument("--image-source", default="auto",
+                        help="SillyTavern image source for --image-url: auto (A1111/Forge), comfy, ... (default auto)")
+    parser.add_argument("--no-stream", action="store_true", help="turn streaming off")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="keep SillyTavern's data here across runs (default: a fresh temporary folder)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started: list[StandInLLM | StandInImageServer | SillyTavern] = []
+    try:
+        llm_url = args.llm_url
+        if not llm_url:
+            llm = StandInLLM().start()
+            llm.settings.chunk_delay = 0.04  # a readable streaming pace for people watching
+            started.append(llm)
+            llm_url = llm.url
+        image_url = args.image_url
+        if not image_url:
+            images = StandInImageServer().start()
+            images.behaviour.latency = 1.5  # a real backend takes seconds; show the placeholder
+            started.append(images)
+            image_url = images.url
+        backends = Backends(llm_url=llm_url, image_url=image_url,
+                            image_source=args.image_source if args.image_url else "auto",
+                            llm_model=args.llm_model or "stand-in-storyteller")
+        st = SillyTavern(backends, streaming=not args.no_stream, port=args.port,
+                         extensions={EXTENSION_FOLDER: REPO_ROOT}, data_root=args.data_dir,
+                         open_character="default_Seraphina.png")
+        started.append(st)
+        print("[demo] starting SillyTavern (the first start builds its bundle, about 30 s) ...", flush=True)
+        st.start()
+        print(f"""
+[demo] Ready. Open {st.url} in your browser.
+       LLM:   {llm_url}{'  (stand-in storyteller)' if not args.llm_url else ''}
+       Image: {image_url}{'  (stand-in A1111)' if not args.image_url else f'  (source {args.image_source})'}
+       Seraphina's chat is open: send a message and pictures appear inside the reply.
+       Press Ctrl-C to stop.
+""", flush=True)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(1):
+                pass
+        except KeyboardInterrupt:
+            pass
+        return 0
+    except SillyTavernError as error:
+        print(f"[demo] {error}", file=sys.stderr)
+        return 1
+    finally:
+        print("[demo] stopping ...", flush=True)
+        for thing in reversed(started):
+            thing.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

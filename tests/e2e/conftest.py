@@ -1,0 +1,82 @@
+"""End-to-end fixtures: one real SillyTavern and one Chromium per session, a fresh page and
+a fresh chat per test. A failed test leaves its screenshot, page console and the server's
+output under test-artifacts/."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+from testbed import browser as tb_browser
+from testbed import stpage
+from testbed.images import StandInImageServer
+from testbed.llm import StandInLLM
+from testbed.sillytavern import EXTENSION_FOLDER, REPO_ROOT, Backends, SillyTavern
+
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+
+def extra_extensions() -> dict[str, Path]:
+    """Extensions installed beside ours (override point for tests that need a neighbour)."""
+    fixtures = Path(__file__).parent / "extensions"
+    return {p.name: p for p in sorted(fixtures.iterdir()) if (p / "manifest.json").is_file()} if fixtures.exists() else {}
+
+
+@pytest.fixture(scope="session")
+def sillytavern(llm_server: StandInLLM, image_server: StandInImageServer) -> Iterator[SillyTavern]:
+    st = SillyTavern(Backends(llm_server.url, image_server.url),
+                     extensions={EXTENSION_FOLDER: REPO_ROOT, **extra_extensions()})
+    st.start()
+    yield st
+    st.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_instance: Playwright) -> Iterator[Browser]:
+    b = tb_browser.launch(playwright_instance)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def console() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTavern,
+         llm: StandInLLM, images: StandInImageServer, console: list[str]) -> Iterator[Page]:
+    """SillyTavern open in a new browser context, with Seraphina's chat open."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+
+    def log(message: ConsoleMessage) -> None:
+        console.append(f"{message.type}: {message.text}")
+
+    pg.on("console", log)
+    pg.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
+    stpage.open_app(pg, sillytavern.url)
+    stpage.open_character(pg)
+    stpage.new_chat(pg)
+    yield pg
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        out = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            pg.screenshot(path=str(out / "page.png"), full_page=False)
+        except Exception as error:  # noqa: BLE001 - a dead page must not hide the real failure
+            console.append(f"(screenshot failed: {error})")
+        (out / "console.log").write_text("\n".join(console))
+        (out / "sillytavern.log").write_text(sillytavern.output()[-200_000:])
+    context.close()

@@ -1,0 +1,160 @@
+"""The stand-in backends behave like the real APIs the tests rely on them to imitate."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import socket
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from testbed.images import StandInImageServer
+from testbed.llm import Reply, StandInLLM
+from testbed.storyteller import write_story
+from testbed.sillytavern import Backends, SillyTavern
+
+
+def post(url: str, body: dict[str, Any], timeout: float = 10) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def sse_payloads(raw: bytes) -> list[str]:
+    return [line[6:] for line in raw.decode().splitlines() if line.startswith("data: ")]
+
+
+def test_models_lists_the_stand_in(llm: StandInLLM) -> None:
+    with urllib.request.urlopen(llm.url + "/models") as response:
+        data = json.load(response)
+    assert data["data"][0]["id"] == "stand-in-storyteller"
+
+
+def test_chat_completion_returns_the_scripted_reply_unstreamed(llm: StandInLLM) -> None:
+    llm.queue("Once upon a time.")
+    status, raw = post(llm.url + "/chat/completions", {"messages": [{"role": "user", "content": "hi"}]})
+    assert status == 200
+    assert json.loads(raw)["choices"][0]["message"]["content"] == "Once upon a time."
+    assert llm.generation_requests()[0].messages == [{"role": "user", "content": "hi"}]
+
+
+def test_chat_completion_streams_the_reply_in_chunks(llm: StandInLLM) -> None:
+    text = "A long reply that arrives in many small pieces."
+    llm.queue(text)
+    status, raw = post(llm.url + "/chat/completions", {"stream": True, "messages": []})
+    payloads = sse_payloads(raw)
+    assert status == 200 and payloads[-1] == "[DONE]"
+    chunks = [json.loads(p) for p in payloads[:-1]]
+    pieces = [c["choices"][0]["delta"].get("content", "") for c in chunks]
+    assert len(pieces) > 3 and "".join(pieces) == text
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert llm.generation_requests()[0].completed
+
+
+def test_text_completion_streamed_and_not(llm: StandInLLM) -> None:
+    llm.queue("plain reply", "streamed reply")
+    status, raw = post(llm.origin + "/v1/completions", {"prompt": "Story:"})
+    assert status == 200 and json.loads(raw)["choices"][0]["text"] == "plain reply"
+    status, raw = post(llm.origin + "/v1/completions", {"prompt": "Story:", "stream": True})
+    pieces = [json.loads(p)["choices"][0]["text"] for p in sse_payloads(raw)[:-1]]
+    assert "".join(pieces) == "streamed reply"
+    assert [r.prompt for r in llm.generation_requests()] == ["Story:", "Story:"]
+
+
+def test_storyteller_writes_tags_only_when_the_prompt_asks() -> None:
+    plain = write_story("the lighthouse", with_tags=False, every_words=100)
+    tagged = write_story("the lighthouse", with_tags=True, every_words=100)
+    assert "<img-prompt" not in plain
+    assert tagged.count('<img-prompt="') >= 3
+    assert 250 <= len(plain.split()) <= 400
+
+
+def test_storyteller_follows_the_instructions_in_the_request(llm: StandInLLM) -> None:
+    messages = [{"role": "user", "content": "a storm at sea"},
+                {"role": "system", "content": 'Write <img-prompt="..."> about every 80 words.'}]
+    status, raw = post(llm.url + "/chat/completions", {"messages": messages})
+    assert json.loads(raw)["choices"][0]["message"]["content"].count("<img-prompt=") >= 3
+    status, raw = post(llm.url + "/chat/completions", {"messages": messages[:1]})
+    assert "<img-prompt" not in json.loads(raw)["choices"][0]["message"]["content"]
+
+
+def test_stream_pauses_at_a_gate_until_opened(llm: StandInLLM) -> None:
+    import threading
+    gate_reply = Reply(["before ", (gate := __import__("testbed.gate", fromlist=["Gate"]).Gate()), "after"])
+    llm.queue(gate_reply)
+    result: dict[str, bytes] = {}
+    thread = threading.Thread(target=lambda: result.update(raw=post(llm.url + "/chat/completions",
+                                                                      {"stream": True, "messages": []})[1]))
+    thread.start()
+    assert gate.reached.wait(5)
+    assert thread.is_alive()  # held at the gate
+    gate.open()
+    thread.join(5)
+    pieces = [json.loads(p)["choices"][0]["delta"].get("content", "") for p in sse_payloads(result["raw"])[:-1]]
+    assert "".join(pieces) == "before after"
+
+
+def txt2img(images: StandInImageServer, prompt: str, timeout: float = 10) -> tuple[int, bytes]:
+    return post(images.url + "/sdapi/v1/txt2img", {"prompt": prompt, "width": 512}, timeout=timeout)
+
+
+def test_images_are_real_pngs_distinct_per_prompt(images: StandInImageServer) -> None:
+    pictures = []
+    for prompt in ["a red fox", "a blue whale"]:
+        status, raw = txt2img(images, prompt)
+        assert status == 200
+        png = base64.b64decode(json.loads(raw)["images"][0])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        pictures.append(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert pictures[0].getpixel((5, 5)) != pictures[1].getpixel((5, 5))
+    assert images.prompts() == ["a red fox", "a blue whale"]
+
+
+def test_probe_endpoints_answer_like_a1111(images: StandInImageServer) -> None:
+    for path in ["options", "sd-models", "samplers", "schedulers", "upscalers", "sd-vae"]:
+        with urllib.request.urlopen(f"{images.url}/sdapi/v1/{path}") as response:
+            assert response.status == 200
+
+
+def test_first_attempts_fail_then_succeed(images: StandInImageServer) -> None:
+    images.behaviour.fail_first = 2
+    images.behaviour.fail_status = 503
+    assert [txt2img(images, "x")[0] for _ in range(3)] == [503, 503, 200]
+    assert [r.outcome for r in images.requests] == ["http_error", "http_error", "ok"]
+
+
+def test_failure_for_matching_prompts_and_hang_until_timeout(images: StandInImageServer) -> None:
+    images.behaviour.fail_prompts_containing = "cursed"
+    assert txt2img(images, "a cursed idol")[0] == 500
+    assert txt2img(images, "a blessed idol")[0] == 200
+    images.behaviour.hang = True
+    with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
+        txt2img(images, "never", timeout=0.5)
+
+
+def test_concurrency_is_measured(images: StandInImageServer) -> None:
+    import concurrent.futures
+    images.behaviour.latency = 0.3
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda p: txt2img(images, p), ["a", "b", "c"]))
+    assert images.max_in_flight == 3
+
+
+def test_seeded_settings_point_sillytavern_at_the_stand_ins(tmp_path: Any) -> None:
+    st = SillyTavern(Backends("http://127.0.0.1:1/v1", "http://127.0.0.1:2"), streaming=False, data_root=tmp_path)
+    from testbed.sillytavern import install
+    st._prepare(install())  # noqa: SLF001 - writing the files is the unit under test
+    settings = json.loads((tmp_path / "default-user" / "settings.json").read_text())
+    assert settings["firstRun"] is False
+    assert settings["oai_settings"]["custom_url"] == "http://127.0.0.1:1/v1"
+    assert settings["oai_settings"]["stream_openai"] is False
+    assert settings["extension_settings"]["sd"]["auto_url"] == "http://127.0.0.1:2"
+    config = (tmp_path / "config.yaml").read_text()
+    assert "whitelistMode: true" in config and "listen: false" in config
