@@ -10,7 +10,7 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 command -v python3 >/dev/null || die "python3 (3.11 or newer) is required"
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11 or newer is required (found $(python3 --version))"
 command -v node >/dev/null || die "Node.js 20 or newer is required (SillyTavern runs on it)"
-node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' || die "Node.js 20 or newer is required (found $(node --version))"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || die "Node.js 20 or newer is required (found $(node --version))"
 command -v npm >/dev/null || die "npm is required"
 
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
