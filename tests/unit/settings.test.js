@@ -1,0 +1,51 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { loadSettings, defaultSettings, SETTINGS_VERSION } from '../../src/settings.js';
+
+test('nothing stored gives the defaults with the current version', () => {
+    const { settings, problems } = loadSettings(undefined);
+    assert.deepEqual(problems, []);
+    assert.equal(settings.version, SETTINGS_VERSION);
+    assert.equal(settings.wordInterval, 250);
+    assert.deepEqual({ ...settings, version: undefined }, { ...defaultSettings(), version: undefined });
+});
+
+test('values out of range are clamped and reported', () => {
+    const { settings, problems } = loadSettings({ version: 1, maxConcurrent: 9, wordInterval: 3, minIntervalMs: -5 });
+    assert.equal(settings.maxConcurrent, 5);
+    assert.equal(settings.wordInterval, 50);
+    assert.equal(settings.minIntervalMs, 0);
+    assert.equal(problems.length, 3);
+    assert.ok(problems.some((p) => /^maxConcurrent: 9 is outside 1..5/.test(p)), problems.join('; '));
+});
+
+test('corrupt values are repaired to defaults, never thrown', () => {
+    const { settings, problems } = loadSettings({ enabled: 'yes', logLevel: 'LOUD', wordInterval: 'abc', metaPrompt: 42 });
+    assert.equal(settings.enabled, true);
+    assert.equal(settings.logLevel, 'INFO');
+    assert.equal(settings.wordInterval, 250);
+    assert.equal(settings.metaPrompt, '');
+    assert.equal(problems.length, 4);
+});
+
+test('numeric strings are accepted and rounded for integer fields', () => {
+    const { settings, problems } = loadSettings({ wordInterval: '300', timeoutSeconds: 60.6 });
+    assert.equal(settings.wordInterval, 300);
+    assert.equal(settings.timeoutSeconds, 61);
+    assert.equal(problems.length, 1); // 60.6 was not an integer
+});
+
+test('a stored non-object is replaced by defaults with a warning', () => {
+    for (const junk of ['garbage', 7, [1, 2]]) {
+        const { settings, problems } = loadSettings(junk);
+        assert.equal(settings.enabled, true);
+        assert.equal(problems.length, 1);
+    }
+});
+
+test('settings from a newer version keep known fields', () => {
+    const { settings, problems } = loadSettings({ version: 99, wordInterval: 400, futureThing: 1 });
+    assert.equal(settings.wordInterval, 400);
+    assert.match(problems[0], /newer version/);
+    assert.equal(/** @type {any} */ (settings).futureThing, undefined);
+});
