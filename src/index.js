@@ -1,16 +1,221 @@
 // @ts-check
-/** Inline Images: entry point. Wires the pieces to SillyTavern; logic lives in the modules. */
+/**
+ * Inline Images: entry point. Wires SillyTavern's events to the pipeline; the logic lives in
+ * the modules (pure ones under core/).
+ */
+import { ctx, missingApi, sdCommand, rewriteMessage, toast, toastOnce } from './st.js';
+import { loadSettings } from './settings.js';
+import { log, setLogLevel } from './log.js';
+import { Pipeline } from './pipeline.js';
+import { GenerationTracker } from './generation.js';
+import { insertImage } from './core/insertion.js';
+import { isSdModeKeyword } from './core/parser.js';
+import { renderForDisplay } from './core/display.js';
+import { pruneChatCompletion, pruneText } from './core/prune.js';
+import { bindPanel } from './ui/panel.js';
+import { DEFAULT_META_PROMPT, fillPlaceholders, injectMetaPrompt } from './core/metaprompt.js';
 
-const NAME = 'Inline Images';
+const SETTINGS_KEY = 'inlineImages';
+/** Extension prompt key for text-completion APIs (chat completion uses the prompt event). */
+const EXT_PROMPT_KEY = 'inline_images_meta';
+const BASE_URL = new URL('..', import.meta.url).pathname;
+/** 'third-party/<folder>' whatever the clone's folder is called. */
+const EXTENSION_NAME = BASE_URL.replace(/^.*\/scripts\/extensions\//, '').replace(/\/$/, '');
 
-function init() {
-    const st = /** @type {any} */ (globalThis).SillyTavern;
-    if (!st?.getContext) {
-        console.error(`[${NAME}] SillyTavern.getContext() is missing; the extension stays inactive.`);
+/** @type {import('./types').Settings} */
+let settings;
+const tracker = new GenerationTracker();
+/** @type {Pipeline} */
+let pipeline;
+
+function readSettings() {
+    const c = ctx();
+    const { settings: loaded, problems } = loadSettings(c.extensionSettings[SETTINGS_KEY]);
+    if (problems.length) {
+        log.warn('repaired saved settings:', problems.join('; '));
+        toast(`Some saved settings were invalid and have been repaired: ${problems.join('; ')}`, 'warning');
+    }
+    c.extensionSettings[SETTINGS_KEY] = loaded;
+    if (problems.length) c.saveSettingsDebounced();
+    setLogLevel(loaded.logLevel);
+    return loaded;
+}
+
+function metaPromptText() {
+    return fillPlaceholders(settings.metaPrompt || DEFAULT_META_PROMPT, { words: settings.wordInterval });
+}
+
+/**
+ * Draw one prompt with the user's Image Generation source, through `/sd quiet=true`.
+ * @param {string} prompt @param {AbortSignal} signal
+ */
+async function draw(prompt, signal) {
+    const sd = sdCommand();
+    if (!sd) {
+        toastOnce('no-sd', 'Image Generation is not available. Enable the built-in "Image Generation" extension and choose a source; the image prompts stay in the text.', 'error');
+        throw new Error('Image Generation extension is not available');
+    }
+    // `/sd` treats a few words (you, me, scene, ...) as modes; a trailing period keeps them prompts.
+    const text = isSdModeKeyword(prompt) ? `${prompt}.` : prompt;
+    const result = await sd.callback({ quiet: 'true', _abortController: signal }, text);
+    if (signal.aborted) throw signal.reason ?? new Error('aborted');
+    if (typeof result !== 'string' || !result) {
+        toastOnce('draw-failed', 'An image could not be generated. Check the Image Generation settings (source, URL, model); the image prompt stays in the text.');
+        throw new Error('Image Generation returned no image');
+    }
+    // The command returns a saved path that is not URL-encoded (names with spaces).
+    return /^(data:|https?:)/i.test(result) ? result : encodeURI(result);
+}
+
+/** Refresh a message's display at most once per frame. @type {Set<any>} */
+const dirty = new Set();
+/** @param {import('./types').ChatMessage} message */
+function refresh(message) {
+    if (dirty.has(message)) return;
+    dirty.add(message);
+    requestAnimationFrame(() => {
+        dirty.delete(message);
+        const c = ctx();
+        const index = c.chat.indexOf(message);
+        if (index >= 0) c.updateMessageBlock(index, message);
+    });
+}
+
+/** The message SillyTavern is streaming into, if any. */
+function streamingTarget() {
+    const sp = ctx().streamingProcessor;
+    if (!sp || sp.messageId < 0 || sp.type === 'impersonate' || sp.isFinished) return null;
+    const message = ctx().chat[sp.messageId];
+    return message ? { message, sp } : null;
+}
+
+/** @param {string} text */
+function onStreamToken(text) {
+    if (!settings.enabled) return;
+    const target = streamingTarget();
+    if (!target) return;
+    const { message, sp } = target;
+    if (!pipeline.streams.has(message)) {
+        pipeline.streamStarted(message, message.swipe_id ?? 0, sp.type === 'continue' ? String(sp.continueMessage ?? '') : '');
+    }
+    pipeline.streamText(message, text);
+}
+
+/** @param {number} messageId */
+function onMessageReceived(messageId) {
+    const message = ctx().chat[messageId];
+    if (!message) return;
+    if (!settings.enabled || message.is_user || message.is_system) {
+        pipeline.streams.delete(message);
         return;
     }
-    /** @type {any} */ (globalThis).inlineImages = { loaded: true, base: new URL('..', import.meta.url).pathname };
-    console.info(`[${NAME}] loaded from ${new URL('..', import.meta.url).pathname}`);
+    pipeline.messageFinished(message);
+}
+
+/** CHAT_COMPLETION_PROMPT_READY: prune our images, add the meta-prompt last. */
+function onPromptReady(/** @type {{chat: any[], dryRun: boolean}} */ data) {
+    if (!Array.isArray(data?.chat)) return;
+    pruneChatCompletion(data.chat);
+    if (!settings.enabled || !tracker.claimInjection(Boolean(data.dryRun))) return;
+    // We are the event's last listener (re-asserted at every GENERATION_STARTED), so nothing
+    // appends after this push.
+    injectMetaPrompt(data.chat, metaPromptText());
+    log.debug('meta-prompt added as the last system message');
+}
+
+/**
+ * Generate interceptor (manifest): runs before every real generation of any API with shallow
+ * copies of the chat. Pruning `.mes` here changes this prompt only, never the saved chat.
+ * @param {any[]} chat @param {number} _contextSize @param {Function} _abort @param {string} type
+ */
+async function interceptor(chat, _contextSize, _abort, type) {
+    for (const message of chat) {
+        if (typeof message?.mes === 'string' && message.mes.includes('data-iig')) message.mes = pruneText(message.mes);
+    }
+    const c = ctx();
+    // Chat completion gets it from the prompt event (as the last message); clearing it here
+    // keeps a text-completion leftover from leaking in after the user switches API.
+    const wanted = settings.enabled && c.mainApi !== 'openai' && GenerationTracker.isReadByUser(type);
+    // IN_CHAT (1), depth 0, SYSTEM role (0): just before the reply in a text-completion prompt.
+    c.setExtensionPrompt?.(EXT_PROMPT_KEY, wanted ? metaPromptText() : '', 1, 0, false, 0);
+}
+
+function registerEvents() {
+    const { eventSource, eventTypes: E } = ctx();
+    eventSource.on(E.GENERATION_STARTED, (type, _options, dryRun) => {
+        tracker.started(type, dryRun);
+        // Stay the last listener even if another extension asked for that after us.
+        if (!dryRun) eventSource.makeLast(E.CHAT_COMPLETION_PROMPT_READY, onPromptReady);
+    });
+    eventSource.on(E.GENERATION_ENDED, () => tracker.ended());
+    eventSource.on(E.GENERATION_STOPPED, () => tracker.ended());
+    eventSource.makeLast(E.CHAT_COMPLETION_PROMPT_READY, onPromptReady);
+    eventSource.on(E.STREAM_TOKEN_RECEIVED, onStreamToken);
+    eventSource.on(E.MESSAGE_RECEIVED, onMessageReceived);
+    eventSource.on(E.CHAT_CHANGED, () => pipeline.dropOrphans(ctx().chat, 'chat changed'));
+    eventSource.on(E.MESSAGE_DELETED, () => pipeline.dropOrphans(ctx().chat, 'message deleted'));
+}
+
+function registerDisplayHook() {
+    const formatter = ctx().messageFormatter;
+    if (!formatter?.addHook) {
+        log.info('this SillyTavern has no message formatter hooks (1.19.0+); images appear when a reply ends');
+        return;
+    }
+    formatter.addHook((/** @type {string} */ mes, /** @type {any} */ fctx) => {
+        if (fctx?.isUser || fctx?.isSystem || typeof mes !== 'string') return mes;
+        const message = ctx().chat[fctx?.messageId];
+        const states = message && pipeline ? pipeline.statesFor(message) : null;
+        return renderForDisplay(mes, states, { hideUnfinished: true });
+    }, { stage: formatter.stage?.BEFORE_REGEX ?? 'beforeRegex', order: formatter.order?.EARLY ?? 10 });
+}
+
+/** @param {import('./types').Settings} next */
+function saveSettings(next) {
+    settings = next;
+    const c = ctx();
+    c.extensionSettings[SETTINGS_KEY] = { ...next, version: c.extensionSettings[SETTINGS_KEY]?.version };
+    c.saveSettingsDebounced();
+    setLogLevel(next.logLevel);
+    pipeline.applySettings();
+}
+
+async function mountPanel() {
+    const c = ctx();
+    const html = await c.renderExtensionTemplateAsync(EXTENSION_NAME, 'templates/settings');
+    const host = document.getElementById('extensions_settings2') ?? document.getElementById('extensions_settings');
+    if (!host) return log.warn('no Extensions panel to put the settings drawer in');
+    const wrapper = document.createElement('div');
+    wrapper.innerHTML = html;
+    host.append(wrapper);
+    bindPanel(wrapper, { get: () => settings, save: saveSettings });
+}
+
+function init() {
+    const missing = missingApi();
+    if (missing.length) {
+        const text = `Inline Images cannot start: this SillyTavern lacks ${missing.join(', ')}. Update SillyTavern.`;
+        console.error(`[Inline Images] ${text}`);
+        toast(text, 'error');
+        return;
+    }
+    settings = readSettings();
+    pipeline = new Pipeline({
+        settings: () => settings,
+        chatId: () => String(ctx().getCurrentChatId() ?? ''),
+        draw,
+        changed: refresh,
+        commit: (job, markup) => rewriteMessage(job.message, job.swipeId, (text) => {
+            const result = insertImage(text, { ordinal: job.ordinal, prompt: job.prompt }, markup);
+            return result.status === 'inserted' ? result.text : null;
+        }),
+    });
+    /** @type {any} */ (globalThis).inlineImagesInterceptor = interceptor;
+    registerDisplayHook();
+    registerEvents();
+    mountPanel().catch((error) => log.error('could not show the settings drawer', error));
+    /** @type {any} */ (globalThis).inlineImages = { loaded: true, base: BASE_URL, pipeline, tracker };
+    log.info(`loaded from ${BASE_URL}`);
 }
 
 init();

@@ -43,9 +43,22 @@ def is_generating(page: Page) -> bool:
     return bool(page.evaluate("() => document.querySelector('#mes_stop')?.checkVisibility?.() ?? false"))
 
 
-def send(page: Page, text: str) -> None:
+def send(page: Page, text: str, timeout: float = 30_000) -> None:
+    """Send as the user does, and return once the reply's message exists (streaming has
+    begun, or a non-streamed reply arrived), so a following wait_idle cannot pass early."""
+    before = int(page.evaluate("() => SillyTavern.getContext().chat.length"))
     page.fill("#send_textarea", text)
-    page.click("#send_but")
+    for _ in range(5):
+        page.click("#send_but")
+        # SillyTavern clears the box when it takes the message; right after a reply ends it
+        # can still be busy and ignore the click, and a user would simply click again.
+        try:
+            page.wait_for_function("() => document.querySelector('#send_textarea').value === ''", timeout=2_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; retried below
+            continue
+    page.wait_for_function("(n) => SillyTavern.getContext().chat.length >= n + 2", arg=before,
+                           timeout=timeout, polling=50)
 
 
 def wait_idle(page: Page, timeout: float = 60_000) -> None:
@@ -63,3 +76,29 @@ def chat(page: Page) -> list[dict[str, Any]]:
 
 def last_message_text(page: Page) -> str:
     return str(page.evaluate("() => { const c = SillyTavern.getContext().chat; return c[c.length - 1].mes; }"))
+
+
+def streaming(page: Page) -> bool:
+    return bool(page.evaluate("() => $('#stream_toggle').prop('checked')"))
+
+
+def set_streaming(page: Page, on: bool) -> None:
+    """Flip chat-completion streaming the way a user does (the checkbox in the API panel),
+    and wait for SillyTavern's debounced settings save, so the next page load sees it too."""
+    if streaming(page) == on:
+        return
+    with page.expect_response(lambda r: "/api/settings/save" in r.url, timeout=15_000):
+        page.evaluate("(on) => { $('#stream_toggle').prop('checked', on).trigger('change'); }", on)
+
+
+def current_chat_file(page: Page) -> str:
+    """The chat's file name (without .jsonl) as SillyTavern saves it."""
+    return str(page.evaluate("() => SillyTavern.getContext().getCurrentChatId()"))
+
+
+def message_html(page: Page, index: int) -> str:
+    return str(page.evaluate("(i) => document.querySelector(`#chat .mes[mesid='${i}'] .mes_text`)?.innerHTML ?? ''", index))
+
+
+def last_index(page: Page) -> int:
+    return int(page.evaluate("() => SillyTavern.getContext().chat.length - 1"))

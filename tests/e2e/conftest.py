@@ -66,6 +66,7 @@ def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTa
     pg.on("console", log)
     pg.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     stpage.open_app(pg, sillytavern.url)
+    stpage.set_streaming(pg, True)  # the default; a test that turns it off must not leak
     stpage.open_character(pg)
     stpage.new_chat(pg)
     yield pg

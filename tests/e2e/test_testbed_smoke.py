@@ -27,7 +27,8 @@ def test_streamed_reply_and_sd_image_show_in_the_chat(page: Page, llm: StandInLL
     expect(last).to_have_text("The fox stepped out of the pines. Snow fell all around it.")
     request = llm.generation_requests()[-1]
     assert request.streamed and request.completed
-    assert request.messages[-1]["content"].endswith("Where is the fox?")
+    users = [m for m in request.messages if m["role"] == "user"]
+    assert users[-1]["content"].endswith("Where is the fox?")
 
     path = page.evaluate("""async () => {
         const sd = SillyTavern.getContext().SlashCommandParser.commands['sd'];

@@ -1,0 +1,207 @@
+// @ts-check
+/**
+ * Writing our images into message text and finding them again. Our markup carries
+ * `data-iig` so it can always be told apart from images the user or the model wrote, and
+ * every attribute is escaped so the markup has no raw `>` before its end.
+ */
+
+import { parseTags } from './parser.js';
+
+/** @typedef {import('./parser.js').PromptTag} PromptTag */
+
+/** @type {Record<string, string>} */
+const ESCAPES = { '&': '&amp;', '"': '&quot;', "'": '&#39;', '<': '&lt;', '>': '&gt;' };
+
+/**
+ * @param {unknown} s
+ * @returns {string}
+ */
+export function escapeAttr(s) {
+    return String(s).replace(/[&"'<>]/g, (c) => ESCAPES[c]);
+}
+
+/** @type {Record<string, string>} */
+const ENTITIES = { '&quot;': '"', '&#34;': '"', '&#39;': "'", '&apos;': "'", '&lt;': '<', '&gt;': '>', '&amp;': '&' };
+
+/** Single pass, so `&amp;quot;` stays `&quot;` and escapeAttr round-trips. @param {string} s */
+function unescapeAttr(s) {
+    return s.replace(/&(?:quot|#34|#39|apos|lt|gt|amp);/g, (e) => ENTITIES[e]);
+}
+
+/**
+ * @param {{src: string, prompt: string}} image
+ * @returns {string}
+ */
+export function imageMarkup({ src, prompt }) {
+    const p = escapeAttr(prompt);
+    return `<img data-iig="1" src="${escapeAttr(src)}" title="${p}" alt="${p}">`;
+}
+
+/** @param {string} ch */
+function isWs(ch) {
+    return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f';
+}
+
+/** @param {string} text @param {number} i */
+function isImgStart(text, i) {
+    if (text.slice(i, i + 4).toLowerCase() !== '<img') return false;
+    const next = text[i + 4];
+    return next !== undefined && (isWs(next) || next === '/' || next === '>');
+}
+
+/**
+ * Read the attributes of the `<img` at `i`. A real (if lenient) attribute reader rather than
+ * a search for `>`: images written by hand may have a `>` inside a quoted value.
+ * @param {string} text @param {number} i
+ * @returns {{end: number, attrs: Map<string, string>} | null}
+ */
+function readImg(text, i) {
+    const n = text.length;
+    /** @type {Map<string, string>} */
+    const attrs = new Map();
+    let j = i + 4;
+    for (;;) {
+        while (j < n && isWs(text[j])) j++;
+        if (j >= n) return null;
+        const ch = text[j];
+        if (ch === '>') return { end: j + 1, attrs };
+        // Not an attribute: give up here, which also keeps stripImages linear on hostile text
+        // (no `<img` reading can run on across the next one).
+        if (ch === '<') return null;
+        if (ch === '/' || ch === '=' || ch === '"' || ch === "'") {
+            j++;
+            continue;
+        }
+        const nameStart = j;
+        while (j < n && !isWs(text[j]) && !'/>="\'<'.includes(text[j])) j++;
+        const name = text.slice(nameStart, j).toLowerCase();
+        let k = j;
+        while (k < n && isWs(text[k])) k++;
+        let value = '';
+        if (text[k] === '=') {
+            k++;
+            while (k < n && isWs(text[k])) k++;
+            const q = text[k];
+            if (q === '"' || q === "'") {
+                const close = text.indexOf(q, k + 1);
+                if (close === -1) return null;
+                value = text.slice(k + 1, close);
+                j = close + 1;
+            } else {
+                const valueStart = k;
+                while (k < n && !isWs(text[k]) && text[k] !== '>' && text[k] !== '<') k++;
+                value = text.slice(valueStart, k);
+                j = k;
+            }
+        }
+        if (!attrs.has(name)) attrs.set(name, unescapeAttr(value));
+    }
+}
+
+/**
+ * Our image starting exactly at `i`, or null.
+ * @param {string} text @param {number} i
+ * @returns {{start:number, end:number, src:string} | null}
+ */
+function ourImageAt(text, i) {
+    if (!isImgStart(text, i)) return null;
+    const img = readImg(text, i);
+    if (!img || !img.attrs.has('data-iig')) return null;
+    return { start: i, end: img.end, src: img.attrs.get('src') ?? '' };
+}
+
+/**
+ * Our image right after the tag. Whitespace may separate them (editors and the markdown
+ * round trip add some) but not a blank line, which makes the image belong to the next
+ * paragraph rather than to this tag.
+ * @param {string} text @param {PromptTag} tag
+ * @returns {{start:number, end:number, src:string} | null}
+ */
+export function imageAfter(text, tag) {
+    let j = tag.end;
+    let newlines = 0;
+    while (j < text.length && isWs(text[j])) {
+        if (text[j] === '\n' && ++newlines > 1) return null;
+        j++;
+    }
+    return ourImageAt(text, j);
+}
+
+/**
+ * Put an image after the tag it was drawn for. Ordinals go stale when the text is edited
+ * while the image is drawn, so the prompt is the real identity and the ordinal only picks
+ * among identical prompts.
+ * @param {string} text
+ * @param {{ordinal: number, prompt: string}} target
+ * @param {string} markup
+ * @returns {{text: string, status: 'inserted'|'already'|'missing'}}
+ */
+export function insertImage(text, target, markup) {
+    const tags = parseTags(text);
+    /** @type {PromptTag | undefined} */
+    let tag = tags[target.ordinal];
+    if (!tag || tag.prompt !== target.prompt) {
+        tag = tags.find((t) => t.prompt === target.prompt && !imageAfter(text, t));
+    }
+    if (!tag) return { text, status: 'missing' };
+    if (imageAfter(text, tag)) return { text, status: 'already' };
+    return { text: text.slice(0, tag.end) + markup + text.slice(tag.end), status: 'inserted' };
+}
+
+/**
+ * Remove every one of our images, leaving everything else, tags included, byte for byte.
+ * @param {string} text
+ * @returns {string}
+ */
+export function stripImages(text) {
+    if (!/data-iig/i.test(text)) return text;
+    // A tag's quoted prompt may itself contain `<img data-iig ...>` text; that is prompt, not image.
+    const tags = parseTags(text);
+    let t = 0;
+    let out = '';
+    let last = 0;
+    const re = /<img/gi;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+        const i = m.index;
+        while (t < tags.length && tags[t].end <= i) t++;
+        if (t < tags.length && tags[t].start <= i) {
+            re.lastIndex = tags[t].end;
+            continue;
+        }
+        const img = ourImageAt(text, i);
+        if (!img) continue;
+        out += text.slice(last, i);
+        last = img.end;
+        re.lastIndex = img.end;
+    }
+    return last === 0 ? text : out + text.slice(last);
+}
+
+/** @type {Record<string, string>} */
+const PROMPT_ESCAPES = { '\\': '\\\\', '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' };
+
+/**
+ * Encode a prompt as tag content the parser decodes back to exactly it. Entities rather than
+ * backslashes for quotes, because a tag that leaks to an HTML view stays harmless; `<` and `>`
+ * too, so the tag has no raw `>` before its end.
+ * @param {string} prompt
+ */
+export function encodePrompt(prompt) {
+    return prompt.replace(/[\\&"<>]/g, (c) => PROMPT_ESCAPES[c]);
+}
+
+/**
+ * Rewrite one tag with a new prompt, keeping its form. The parser collapses whitespace, so
+ * the prompt is normalised the same way first; the result parses back to exactly it.
+ * @param {string} text @param {PromptTag} tag @param {string} newPrompt
+ * @returns {string}
+ * @throws {Error} when the tag is not at its place in `text`, or the prompt is blank
+ */
+export function replaceTagPrompt(text, tag, newPrompt) {
+    if (text.slice(tag.start, tag.end) !== tag.raw) throw new Error('replaceTagPrompt: the tag is not at its place in this text (stale tag?)');
+    const prompt = String(newPrompt).replace(/\s+/g, ' ').trim();
+    if (!prompt) throw new Error('replaceTagPrompt: the new prompt is blank');
+    const content = encodePrompt(prompt);
+    const rewritten = tag.form === 'comment' ? `<!--img-prompt="${content}"-->` : `<img-prompt="${content}">`;
+    return text.slice(0, tag.start) + rewritten + text.slice(tag.end);
+}

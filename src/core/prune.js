@@ -1,0 +1,50 @@
+// @ts-check
+/**
+ * What the model reads of the history. Our `<img>` markup is display for the reader; sent
+ * back it wastes context and teaches the model to write image markup itself. The tags stay,
+ * so the model sees where and how it illustrated before and keeps the habit.
+ */
+
+import { stripImages } from './insertion.js';
+
+/**
+ * @param {string} s
+ * @returns {string}
+ */
+export function pruneText(s) {
+    return stripImages(s);
+}
+
+/**
+ * Prune a chat-completion prompt in place (the array SillyTavern is about to send).
+ * @param {Array<{role: string, content: any}>} messages
+ * @returns {number} how many messages changed
+ */
+export function pruneChatCompletion(messages) {
+    if (!Array.isArray(messages)) return 0;
+    let changed = 0;
+    for (const message of messages) {
+        if (!message || typeof message !== 'object') continue;
+        const { content } = message;
+        if (typeof content === 'string') {
+            const pruned = pruneText(content);
+            if (pruned !== content) {
+                message.content = pruned;
+                changed++;
+            }
+        } else if (Array.isArray(content)) {
+            // Multimodal content: only text parts can hold our markup; image parts are the user's.
+            let touched = false;
+            for (const part of content) {
+                if (part?.type !== 'text' || typeof part.text !== 'string') continue;
+                const pruned = pruneText(part.text);
+                if (pruned !== part.text) {
+                    part.text = pruned;
+                    touched = true;
+                }
+            }
+            if (touched) changed++;
+        }
+    }
+    return changed;
+}

@@ -1,0 +1,202 @@
+// @ts-check
+/**
+ * The illustration pipeline: from tags in a reply to images in the message.
+ *
+ * Jobs hold the message *object* (not its index or text): an index shifts when an earlier
+ * message is deleted, and text goes stale across an await. At commit time the object is
+ * looked up in the current chat; if it is not there (deleted, regenerated, chat switched)
+ * the image is dropped and nothing else is touched.
+ */
+import { parseTags, TagScanner } from './core/parser.js';
+import { imageMarkup, insertImage, imageAfter } from './core/insertion.js';
+import { createLimiter } from './core/limiter.js';
+import { log } from './log.js';
+
+/** @typedef {import('./types').Job} Job */
+/** @typedef {import('./types').ChatMessage} ChatMessage */
+/** @typedef {import('./types').Settings} Settings */
+
+/**
+ * @typedef {object} PipelineDeps
+ * @property {() => Settings} settings
+ * @property {() => string} chatId
+ * @property {(prompt: string, signal: AbortSignal) => Promise<string>} draw resolves to the image URL, rejects with a readable Error
+ * @property {(job: Job, markup: string) => Promise<'written'|'unchanged'|'gone'>} commit
+ * @property {(message: ChatMessage) => void} changed the message's display should refresh
+ */
+
+/** @typedef {{scanner: TagScanner, base: number, swipeId: number}} StreamState */
+
+export class Pipeline {
+    /** @param {PipelineDeps} deps */
+    constructor(deps) {
+        this.deps = deps;
+        /** @type {Set<Job>} */
+        this.jobs = new Set();
+        /** Messages whose text SillyTavern is still streaming: writing to them would be wiped.
+         * @type {Map<ChatMessage, StreamState>} */
+        this.streams = new Map();
+        const s = deps.settings();
+        this.limiter = createLimiter({ maxConcurrent: s.maxConcurrent, minIntervalMs: s.minIntervalMs });
+        this.nextId = 1;
+    }
+
+    applySettings() {
+        const s = this.deps.settings();
+        this.limiter.setOptions({ maxConcurrent: s.maxConcurrent, minIntervalMs: s.minIntervalMs });
+    }
+
+    // -- streaming -------------------------------------------------------------------
+
+    /**
+     * A streamed reply began on `message`. `priorText` is text the stream continues (for
+     * `continue`), whose tags keep their own ordinals.
+     * @param {ChatMessage} message @param {number} swipeId @param {string} priorText
+     */
+    streamStarted(message, swipeId, priorText) {
+        this.streams.set(message, { scanner: new TagScanner(), base: parseTags(priorText).length, swipeId });
+    }
+
+    /**
+     * New streamed text (cumulative for this stream). Only the new part is scanned; a tag
+     * starts its image the moment its closing `>` arrives.
+     * @param {ChatMessage} message @param {string} text
+     */
+    streamText(message, text) {
+        const state = this.streams.get(message);
+        if (!state) return;
+        const fresh = state.scanner.feed(text);
+        if (!fresh.length || !this.deps.settings().generateWhileStreaming) return;
+        for (const tag of fresh) this.ensureJob(message, state.swipeId, state.base + tag.ordinal, tag.prompt);
+    }
+
+    /**
+     * The reply is final (stream ended, was stopped, or arrived whole): start jobs for tags
+     * that have none, and commit images that finished while the text was still moving.
+     * @param {ChatMessage} message
+     */
+    messageFinished(message) {
+        this.streams.delete(message);
+        const swipeId = message.swipe_id ?? 0;
+        const text = message.mes ?? '';
+        parseTags(text).forEach((tag, ordinal) => {
+            if (imageAfter(text, tag)) return;
+            this.ensureJob(message, swipeId, ordinal, tag.prompt);
+        });
+        for (const job of this.jobs) {
+            if (job.message === message && job.status === 'ready') void this.commit(job);
+        }
+    }
+
+    // -- jobs ------------------------------------------------------------------------
+
+    /** @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt */
+    findJob(message, swipeId, ordinal, prompt) {
+        for (const job of this.jobs) {
+            if (job.message === message && job.swipeId === swipeId && job.ordinal === ordinal && job.prompt === prompt) return job;
+        }
+        return null;
+    }
+
+    /** @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt */
+    ensureJob(message, swipeId, ordinal, prompt) {
+        return this.findJob(message, swipeId, ordinal, prompt) ?? this.start(message, swipeId, ordinal, prompt);
+    }
+
+    /** @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt */
+    start(message, swipeId, ordinal, prompt) {
+        /** @type {Job} */
+        const job = {
+            id: this.nextId++, chatId: this.deps.chatId(), message, swipeId, ordinal, prompt,
+            status: 'pending', controller: new AbortController(),
+        };
+        this.jobs.add(job);
+        log.debug(`job ${job.id}: #${ordinal} "${prompt}"`);
+        this.deps.changed(message);
+        void this.run(job);
+        return job;
+    }
+
+    /** @param {Job} job */
+    async run(job) {
+        const { signal } = job.controller;
+        const timeoutMs = this.deps.settings().timeoutSeconds * 1000;
+        try {
+            const src = await this.limiter.run(() => {
+                // The timeout counts from the start of drawing, not from the queue.
+                const timer = setTimeout(() => job.controller.abort(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+                return this.deps.draw(job.prompt, signal).finally(() => clearTimeout(timer));
+            }, { signal });
+            if (job.status === 'dropped') return;
+            job.status = 'ready';
+            job.src = src;
+        } catch (error) {
+            if (job.status === 'dropped') return;
+            job.status = 'failed';
+            const reason = signal.aborted ? signal.reason : error;
+            job.error = reason instanceof Error ? reason.message : String(reason);
+            log.warn(`image for "${job.prompt}" failed: ${job.error}`);
+        }
+        this.deps.changed(job.message);
+        if (job.status === 'ready') await this.commit(job);
+    }
+
+    /** @param {Job} job */
+    async commit(job) {
+        if (job.status !== 'ready' || this.streams.has(job.message)) return; // finished stream commits it
+        if (job.chatId !== this.deps.chatId()) return this.drop(job, 'chat changed');
+        job.status = 'committed';
+        const markup = imageMarkup({ src: /** @type {string} */ (job.src), prompt: job.prompt });
+        let result;
+        try {
+            result = await this.deps.commit(job, markup);
+        } catch (error) {
+            log.error('could not write the image into the message', error);
+            result = 'gone';
+        }
+        this.jobs.delete(job);
+        if (result === 'gone') log.info(`dropped image for "${job.prompt}": its message is gone`);
+    }
+
+    /** @param {Job} job @param {string} why */
+    drop(job, why) {
+        job.status = 'dropped';
+        job.controller.abort(new Error(why));
+        this.jobs.delete(job);
+        log.debug(`job ${job.id} dropped: ${why}`);
+    }
+
+    /** Drop every job whose message is not in `chat` (deleted, regenerated, other chat).
+     * @param {ChatMessage[]} chat @param {string} why */
+    dropOrphans(chat, why) {
+        const present = new Set(chat);
+        for (const job of [...this.jobs]) if (!present.has(job.message)) this.drop(job, why);
+        for (const message of [...this.streams.keys()]) if (!present.has(message)) this.streams.delete(message);
+    }
+
+    /**
+     * What the display shows for each tag of the swipe on screen.
+     * @param {ChatMessage} message
+     * @returns {Map<number, {status: 'pending'|'ready'|'failed', src?: string, error?: string}>|null}
+     */
+    statesFor(message) {
+        /** @type {Map<number, any>|null} */
+        let states = null;
+        const swipeId = message.swipe_id ?? 0;
+        for (const job of this.jobs) {
+            if (job.message !== message || job.swipeId !== swipeId) continue;
+            const status = job.status === 'committed' ? 'ready' : job.status;
+            if (status !== 'pending' && status !== 'ready' && status !== 'failed') continue;
+            (states ??= new Map()).set(job.ordinal, { status, src: job.src, error: job.error });
+        }
+        return states;
+    }
+
+    /** @param {ChatMessage} message */
+    hasPending(message) {
+        for (const job of this.jobs) if (job.message === message && job.status === 'pending') return true;
+        return false;
+    }
+}
+
+export { insertImage };

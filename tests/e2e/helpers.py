@@ -1,0 +1,47 @@
+"""Small helpers shared by the end-to-end tests."""
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from playwright.sync_api import Page
+
+from testbed import stpage
+from testbed.sillytavern import SillyTavern
+
+IMG_OF_OURS = re.compile(r'<img data-iig="1" src="([^"]*)" title="([^"]*)" alt="([^"]*)">')
+
+
+def tag(prompt: str) -> str:
+    return f'<img-prompt="{prompt}">'
+
+
+def chat_path(st: SillyTavern, page: Page) -> Path:
+    name = stpage.current_chat_file(page)
+    found = list((st.user_dir / "chats").rglob(f"{name}.jsonl"))
+    assert found, f"no saved chat file named {name}.jsonl"
+    return found[0]
+
+
+def saved_messages(st: SillyTavern, page: Page) -> list[dict[str, Any]]:
+    """The chat as saved on disk, without the metadata header line."""
+    return st.read_chat(chat_path(st, page))[1:]
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}; last value: {json.dumps(last, default=str)[:2000]}")
+
+
+def images_in(text: str) -> list[tuple[str, str]]:
+    """(src, title) of each of our images in a message text."""
+    return [(m.group(1), m.group(2)) for m in IMG_OF_OURS.finditer(text)]

@@ -1,0 +1,274 @@
+"""The illustration pipeline in a real SillyTavern: tags in a reply become images in it."""
+from __future__ import annotations
+
+import html
+
+from playwright.sync_api import Page, expect
+
+from testbed import stpage
+from testbed.gate import Gate
+from testbed.images import StandInImageServer
+from testbed.llm import Reply, StandInLLM
+from testbed.sillytavern import SillyTavern
+
+from .helpers import images_in, saved_messages, tag, wait_until
+
+PREFIX = "best quality, absurdres, masterpiece, "  # Image Generation's default prompt prefix
+
+STORY = ("The snow had not stopped for three days. " + tag("a red fox trotting through snowy pines, dusk")
+         + " Mara followed its tracks to the river. " + tag("a frozen river under a pale moon")
+         + " On the far bank stood a cabin with one lit window. " + tag("a wooden cabin with a lit window in the snow")
+         + " She knocked.")
+
+
+def drawn(images: StandInImageServer) -> list[str]:
+    return [p[len(PREFIX):] if p.startswith(PREFIX) else p for p in images.prompts()]
+
+
+def last_mes(page: Page):  # type: ignore[no-untyped-def]
+    return page.locator("#chat .mes").last.locator(".mes_text")
+
+
+def test_meta_prompt_is_the_last_system_message_even_with_a_neighbour_appending(
+        page: Page, llm: StandInLLM) -> None:
+    llm.queue("A short reply.")
+    stpage.send(page, "Hello there")
+    stpage.wait_idle(page)
+    messages = llm.generation_requests()[-1].messages
+    assert messages[-1]["role"] == "system", messages[-3:]
+    assert "img-prompt" in messages[-1]["content"] and "250" in messages[-1]["content"]
+    neighbour = [m for m in messages if "[prompt-appender]" in str(m.get("content"))]
+    assert len(neighbour) == 1, "the neighbour extension's message should be in the prompt too"
+    assert sum("img-prompt" in str(m.get("content")) and m["role"] == "system" for m in messages) == 1
+
+
+def test_no_meta_prompt_for_quiet_generations_or_impersonation(page: Page, llm: StandInLLM) -> None:
+    llm.queue("quiet answer", "impersonated line")
+    page.evaluate("async () => await SillyTavern.getContext().generateQuietPrompt({ quietPrompt: 'Summarise the story.' })")
+    page.evaluate("async () => await SillyTavern.getContext().executeSlashCommandsWithOptions('/impersonate')")
+    requests = wait_until(lambda: llm.generation_requests() if len(llm.generation_requests()) >= 2 else None,
+                          what="two generation requests")
+    for request in requests[:2]:
+        contents = [str(m.get("content")) for m in request.messages]
+        assert not any("img-prompt" in c for c in contents), contents[-2:]
+
+
+def test_streamed_reply_with_three_tags_ends_with_three_images(
+        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
+    llm.queue(STORY)
+    stpage.send(page, "Follow the fox.")
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(3, timeout=30_000)
+    stpage.wait_idle(page)
+    text = stpage.last_message_text(page)
+    pics = images_in(text)
+    assert [html.unescape(t) for _, t in pics] == [
+        "a red fox trotting through snowy pines, dusk", "a frozen river under a pale moon",
+        "a wooden cabin with a lit window in the snow"]
+    # Each image stands right after its own tag, and the tags stay for the model to see.
+    for prompt in ["a red fox trotting through snowy pines, dusk", "a frozen river under a pale moon"]:
+        assert tag(prompt) + '<img data-iig="1"' in text
+    assert sorted(drawn(images)) == sorted(html.unescape(t) for _, t in pics)
+    # No tag is visible as text.
+    expect(last_mes(page)).not_to_contain_text("img-prompt")
+    # Saved chat has them, and they survive a reload.
+    wait_until(lambda: len(images_in(saved_messages(sillytavern, page)[-1]["mes"])) == 3, what="3 images saved")
+    chat_file = stpage.current_chat_file(page)
+    page.reload()
+    stpage.open_app(page, sillytavern.url)
+    stpage.open_character(page)  # opens the character's most recent chat: this one
+    assert stpage.current_chat_file(page) == chat_file
+    page.wait_for_function("() => SillyTavern.getContext().chat.length >= 3")
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(3)
+    for img in last_mes(page).locator("img[data-iig]").all():
+        page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle())
+
+
+def test_image_is_requested_and_shown_while_the_reply_still_streams(
+        page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    hold = Gate()
+    llm.queue(Reply(["The fox appeared. ", tag("a red fox in the snow"), " It waited.", hold, " Then it ran."]))
+    stpage.send(page, "Look!")
+    images.wait_for_requests(1, timeout=20)
+    assert not hold.is_open and stpage.is_generating(page)
+    img = last_mes(page).locator("img[data-iig]")
+    expect(img).to_have_count(1, timeout=20_000)
+    assert stpage.is_generating(page), "the image should show before the stream ends"
+    assert "Then it ran" not in stpage.last_message_text(page)
+    hold.open()
+    stpage.wait_idle(page)
+    expect(last_mes(page)).to_contain_text("Then it ran.")
+    expect(img).to_have_count(1)
+    assert len(images.requests) == 1
+
+
+def test_pending_image_shows_a_placeholder_and_an_unfinished_tag_never_shows(
+        page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    hold = Gate()
+    slow = images.gate("lighthouse")
+    llm.queue(Reply(["Far out, ", tag("a lighthouse in a storm"), " the light turned. ",
+                     '<img-prompt="a half-writ', hold, 'ten prompt"> Done.']))
+    stpage.send(page, "And then?")
+    placeholder = last_mes(page).locator('[data-iig-state="pending"]')
+    expect(placeholder).to_have_count(1, timeout=20_000)
+    assert placeholder.get_attribute("title") == "a lighthouse in a storm"
+    expect(last_mes(page)).not_to_contain_text("img-prompt")
+    expect(last_mes(page)).not_to_contain_text("half-writ")
+    hold.open()
+    slow.open()
+    stpage.wait_idle(page)
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(2, timeout=20_000)
+    expect(last_mes(page).locator("[data-iig-state]")).to_have_count(0)
+
+
+def test_non_streamed_reply_gets_its_images(page: Page, llm: StandInLLM, images: StandInImageServer,
+                                            sillytavern: SillyTavern) -> None:
+    stpage.set_streaming(page, False)
+    try:
+        llm.queue(STORY)
+        stpage.send(page, "Tell it all at once.")
+        expect(last_mes(page).locator("img[data-iig]")).to_have_count(3, timeout=30_000)
+        assert not llm.generation_requests()[-1].streamed
+        wait_until(lambda: len(images_in(saved_messages(sillytavern, page)[-1]["mes"])) == 3, what="3 images saved")
+    finally:
+        stpage.set_streaming(page, True)
+
+
+def test_identical_prompts_get_two_images(page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    llm.queue("Twins. " + tag("a grey owl on a branch") + " And again. " + tag("a grey owl on a branch") + " End.")
+    stpage.send(page, "Owls?")
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(2, timeout=30_000)
+    stpage.wait_idle(page)
+    text = stpage.last_message_text(page)
+    assert text.count(tag("a grey owl on a branch") + '<img data-iig="1"') == 2
+    assert drawn(images) == ["a grey owl on a branch", "a grey owl on a branch"]
+    srcs = [s for s, _ in images_in(text)]
+    assert len(set(srcs)) == 2, "two generations, two files"
+
+
+def test_next_prompt_keeps_tags_but_not_our_images(page: Page, llm: StandInLLM, images: StandInImageServer,
+                                                   sillytavern: SillyTavern) -> None:
+    llm.queue("First. " + tag("a misty harbour at dawn") + " Boats.", "Second reply.")
+    stpage.send(page, "Start.")
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(1, timeout=30_000)
+    wait_until(lambda: images_in(saved_messages(sillytavern, page)[-1]["mes"]), what="image saved")
+    stpage.send(page, "Continue.")
+    stpage.wait_idle(page)
+    second = llm.generation_requests()[-1]
+    joined = "\n".join(str(m.get("content")) for m in second.messages)
+    assert tag("a misty harbour at dawn") in joined
+    assert "data-iig" not in joined and "/user/images/" not in joined
+    # The saved chat still has the image.
+    assert any(images_in(m["mes"]) for m in saved_messages(sillytavern, page))
+
+
+def test_prompt_with_quotes_and_angle_bracket_is_drawn_exactly(
+        page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    llm.queue('A sign read: <img-prompt="a shop sign saying \\"OPEN > CLOSED\\", neon"> and that was all.')
+    stpage.send(page, "What does the sign say?")
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(1, timeout=30_000)
+    assert drawn(images) == ['a shop sign saying "OPEN > CLOSED", neon']
+    assert last_mes(page).locator("img[data-iig]").get_attribute("title") == 'a shop sign saying "OPEN > CLOSED", neon'
+    expect(last_mes(page)).not_to_contain_text("CLOSED")
+    expect(last_mes(page)).to_contain_text("and that was all.")
+
+
+def test_hostile_prompts_run_nothing(page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    hostile = [
+        '"><img src=x onerror="window.__pwned=1">',
+        "</p><script>window.__pwned=2</script>",
+        "x' onload='window.__pwned=3",
+    ]
+    body = " ".join(f"Part {i}. <img-prompt='{p}'>" if '"' in p else f'Part {i}. <img-prompt="{p}">'
+                    for i, p in enumerate(hostile))
+    llm.queue(body + " The end.")
+    stpage.send(page, "Do your worst.")
+    stpage.wait_idle(page)
+    page.wait_for_timeout(1500)
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator("#chat script").count() == 0
+    assert page.locator("#chat img:not([data-iig])[src='x']").count() == 0
+    expect(last_mes(page)).to_contain_text("The end.")
+
+
+def test_stop_after_the_second_tag_keeps_the_first_two_images(
+        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
+    hold = Gate()
+    llm.queue(Reply(["One. ", tag("a sailing ship"), " Two. ", tag("a lighthouse keeper"), " Three ", hold,
+                     tag("a kraken"), " never."]))
+    stpage.send(page, "Go.")
+    images.wait_for_requests(2, timeout=20)
+    hold.reached.wait(10)
+    page.click("#mes_stop")
+    stpage.wait_idle(page)
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(2, timeout=30_000)
+    assert sorted(drawn(images)) == ["a lighthouse keeper", "a sailing ship"]
+    wait_until(lambda: len(images_in(saved_messages(sillytavern, page)[-1]["mes"])) == 2, what="2 images saved")
+
+
+def test_swipe_while_images_pending_puts_them_in_the_right_swipe(
+        page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    slow = images.gate("first swipe")
+    llm.queue("Swipe zero. " + tag("a castle, first swipe") + " Done.", "Swipe one, no pictures.")
+    stpage.send(page, "A castle.")
+    images.wait_for_requests(1, timeout=20)
+    stpage.wait_idle(page)
+    index = stpage.last_index(page)
+    page.evaluate("async () => await SillyTavern.getContext().executeSlashCommandsWithOptions('/swipe')")
+    page.wait_for_function("(i) => SillyTavern.getContext().chat[i].swipes?.length === 2", arg=index)
+    stpage.wait_idle(page)
+    assert images.requests[0].finished is None, "the swipe-0 image was still pending during the swipe"
+    slow.open()
+    wait_until(lambda: images_in(page.evaluate("(i) => SillyTavern.getContext().chat[i].swipes[0]", index)),
+               what="image in swipe 0")
+    message = page.evaluate("(i) => SillyTavern.getContext().chat[i]", index)
+    assert message["swipe_id"] == 1
+    assert message["mes"] == "Swipe one, no pictures."
+    assert not images_in(message["swipes"][1])
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(0)
+
+
+def test_chat_switch_while_pending_leaves_both_chats_unchanged(
+        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
+    slow = images.gate("abandoned")
+    llm.queue("Old chat. " + tag("an abandoned mill") + " Done.")
+    stpage.send(page, "Tell me.")
+    images.wait_for_requests(1, timeout=20)
+    stpage.wait_idle(page)
+    first_chat = stpage.current_chat_file(page)
+    wait_until(lambda: "Old chat." in saved_messages(sillytavern, page)[-1]["mes"], what="reply saved")
+    stpage.new_chat(page)
+    assert stpage.current_chat_file(page) != first_chat
+    slow.open()
+    page.wait_for_timeout(2500)
+    # The new chat has only its greeting; the old chat's file gained nothing.
+    assert page.evaluate("() => SillyTavern.getContext().chat.length") == 1
+    expect(page.locator("#chat img[data-iig]")).to_have_count(0)
+    old = next((sillytavern.user_dir / "chats").rglob(f"{first_chat}.jsonl"))
+    assert not images_in(old.read_text())
+
+
+def test_readme_screenshot_shows_pictures_inside_the_reply(page: Page, llm: StandInLLM,
+                                                          images: StandInImageServer) -> None:
+    """Takes docs/screenshot.png, the picture the README shows."""
+    from testbed.sillytavern import REPO_ROOT
+    llm.queue("The storm broke at midnight. Mara pulled the hood of her cloak low and stepped onto the pier. "
+              + tag("a lighthouse on a rocky cliff in a storm at night, waves crashing, dramatic light")
+              + "\n\nThe keeper's lamp swept across the water, and for a moment she saw the ship.")
+    stpage.send(page, "Mara reaches the harbour.")
+    img = last_mes(page).locator("img[data-iig]")
+    expect(img).to_have_count(1, timeout=30_000)
+    stpage.wait_idle(page)
+    page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle())
+    box = img.bounding_box()
+    column = img.evaluate("""(el) => { const p = el.parentElement.getBoundingClientRect();
+        const cs = getComputedStyle(el.parentElement);
+        const left = p.left + parseFloat(cs.paddingLeft), right = p.right - parseFloat(cs.paddingRight);
+        return { x: left, width: right - left }; }""")
+    assert box and box["width"] <= column["width"] + 1, "image fits the message width"
+    centre_offset = abs((box["x"] + box["width"] / 2) - (column["x"] + column["width"] / 2))
+    assert centre_offset < 2, f"image is centred (off by {centre_offset:.1f} px)"
+    img.scroll_into_view_if_needed()
+    # Let SillyTavern's own "Generating an image" toast fade before taking the picture.
+    page.locator("#toast-container .toast").first.wait_for(state="detached", timeout=15_000)
+    (REPO_ROOT / "docs").mkdir(exist_ok=True)
+    page.screenshot(path=str(REPO_ROOT / "docs" / "screenshot.png"))

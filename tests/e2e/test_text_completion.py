@@ -1,0 +1,64 @@
+"""Text-completion APIs get the same pictures: meta-prompt near the end of the prompt string,
+images inserted, our <img> markup pruned from the next prompt."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from testbed import stpage
+from testbed.images import StandInImageServer
+from testbed.llm import StandInLLM
+from testbed.sillytavern import EXTENSION_FOLDER, REPO_ROOT, Backends, SillyTavern
+
+from .helpers import tag
+
+
+@pytest.fixture(scope="module")
+def text_sillytavern(llm_server: StandInLLM, image_server: StandInImageServer) -> Iterator[SillyTavern]:
+    st = SillyTavern(Backends(llm_server.url, image_server.url), api="text",
+                     extensions={EXTENSION_FOLDER: REPO_ROOT})
+    st.start()
+    yield st
+    st.stop()
+
+
+@pytest.fixture
+def text_page(chromium: Browser, text_sillytavern: SillyTavern, llm: StandInLLM,
+              images: StandInImageServer) -> Iterator[Page]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    stpage.open_app(page, text_sillytavern.url)
+    assert page.evaluate("() => SillyTavern.getContext().mainApi") == "textgenerationwebui"
+    stpage.open_character(page)
+    stpage.new_chat(page)
+    yield page
+    context.close()
+
+
+def test_text_completion_reply_gets_images_and_the_next_prompt_is_pruned(
+        text_page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    llm.queue("The road bent west. " + tag("a winding road through autumn hills") + " They walked on.",
+              "Later that day.")
+    stpage.send(text_page, "Where does the road go?")
+    last = text_page.locator("#chat .mes").last.locator(".mes_text")
+    expect(last.locator("img[data-iig]")).to_have_count(1, timeout=30_000)
+    stpage.wait_idle(text_page)
+    first = llm.generation_requests()[-1]
+    assert first.path == "/v1/completions"
+    assert "img-prompt" in first.prompt[-3000:], "the meta-prompt sits near the end of the prompt"
+    assert images.prompts()[-1].endswith("a winding road through autumn hills")
+
+    stpage.send(text_page, "And then?")
+    stpage.wait_idle(text_page)
+    second = llm.generation_requests()[-1]
+    assert tag("a winding road through autumn hills") in second.prompt
+    assert "data-iig" not in second.prompt and "/user/images/" not in second.prompt
+
+
+def test_text_completion_quiet_generation_has_no_meta_prompt(text_page: Page, llm: StandInLLM) -> None:
+    llm.queue("quiet answer")
+    text_page.evaluate("async () => await SillyTavern.getContext().generateQuietPrompt({ quietPrompt: 'Summarise.' })")
+    request = llm.generation_requests()[-1]
+    assert "img-prompt" not in request.prompt

@@ -1,0 +1,95 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { renderForDisplay } from '../../src/core/display.js';
+import { imageMarkup } from '../../src/core/insertion.js';
+
+const show = { hideUnfinished: true };
+const keep = { hideUnfinished: false };
+
+test('fast path: text without img-prompt is returned as is', () => {
+    const text = 'Just a story with <b>html</b> & stuff.';
+    assert.equal(renderForDisplay(text, null, show), text);
+    assert.equal(renderForDisplay(text, new Map([[0, { status: 'ready', src: 'x' }]]), keep), text);
+});
+
+test('a half-written tag name at the end is hidden while streaming', () => {
+    assert.equal(renderForDisplay('Story <im', null, show), 'Story ');
+    assert.equal(renderForDisplay('Story <!-- img-pr', null, show), 'Story ');
+    assert.equal(renderForDisplay('Story <', null, show), 'Story ');
+    assert.equal(renderForDisplay('Story <im', null, keep), 'Story <im');
+    assert.equal(renderForDisplay('a <b', null, show), 'a <b');
+    assert.equal(renderForDisplay('a <i>x</i>', null, show), 'a <i>x</i>');
+});
+
+test('tags are removed; no state means nothing in their place', () => {
+    assert.equal(renderForDisplay('A <img-prompt="fox"> B <!--IMG-PROMPT=\'owl\'--> C', null, show), 'A  B  C');
+    assert.equal(renderForDisplay('A <img-prompt="fox"> B', new Map(), show), 'A  B');
+});
+
+test('a tag whose content is hostile is still removed entirely', () => {
+    assert.equal(renderForDisplay('A <img-prompt="\\"><script>alert(1)</script>"> B', null, show), 'A  B');
+});
+
+test('an image already in the text is left, and state is ignored for it', () => {
+    const img = imageMarkup({ src: 'saved.png', prompt: 'fox' });
+    const text = `A <img-prompt="fox">${img} B`;
+    const states = new Map([[0, { status: /** @type {const} */ ('ready'), src: 'other.png' }]]);
+    assert.equal(renderForDisplay(text, states, show), `A ${img} B`);
+});
+
+test('ready state shows the image', () => {
+    const states = new Map([[1, { status: /** @type {const} */ ('ready'), src: 'b.png' }]]);
+    const out = renderForDisplay('<img-prompt="a"> x <img-prompt="b & c">', states, show);
+    assert.equal(out, ` x ${imageMarkup({ src: 'b.png', prompt: 'b & c' })}`);
+});
+
+test('pending and failed states show escaped placeholders', () => {
+    /** @type {Map<number, any>} */
+    const states = new Map([
+        [0, { status: 'pending' }],
+        [1, { status: 'failed', error: 'HTTP 500 <oops>' }],
+        [2, { status: 'failed' }],
+    ]);
+    const out = renderForDisplay('<img-prompt="a \\"q\\"">|<img-prompt="b">|<img-prompt="c">', states, show);
+    assert.equal(
+        out,
+        '<span data-iig-state="pending" title="a &quot;q&quot;"></span>|' +
+            '<span data-iig-state="failed" title="b — HTTP 500 &lt;oops&gt;"></span>|' +
+            '<span data-iig-state="failed" title="c"></span>',
+    );
+});
+
+test('states are matched by ordinal, also for identical prompts', () => {
+    /** @type {Map<number, any>} */
+    const states = new Map([[1, { status: 'pending' }]]);
+    assert.equal(renderForDisplay('<img-prompt="f">1<img-prompt="f">2', states, show), '1<span data-iig-state="pending" title="f"></span>2');
+});
+
+test('malformed tags are left as text', () => {
+    const text = 'A <img-prompt="x" foo> B';
+    assert.equal(renderForDisplay(text, null, show), text);
+});
+
+test('an unfinished trailing tag is cut when asked, kept otherwise', () => {
+    /** @type {Map<number, any>} */
+    const states = new Map([[0, { status: 'pending' }]]);
+    const text = 'A <img-prompt="fox"> B <img-prompt="a half';
+    assert.equal(renderForDisplay(text, states, show), 'A <span data-iig-state="pending" title="fox"></span> B ');
+    assert.equal(renderForDisplay(text, states, keep), 'A <span data-iig-state="pending" title="fox"></span> B <img-prompt="a half');
+    assert.equal(renderForDisplay('A <img-prompt="x"', null, show), 'A ');
+});
+
+test('a tag inside an unfinished one is cut with it while streaming', () => {
+    const text = 'A <img-prompt="x <img-prompt=\'y\'> z';
+    assert.equal(renderForDisplay(text, null, show), 'A ');
+    assert.equal(renderForDisplay(text, null, keep), 'A <img-prompt="x  z');
+});
+
+test('every streamed prefix renders without showing any part of the tag', () => {
+    const full = 'Dusk. <img-prompt="a red fox in snowy pines"> The fox ran.';
+    for (let k = 0; k <= full.length; k++) {
+        const out = renderForDisplay(full.slice(0, k), null, show);
+        assert.ok(!out.includes('<'), `${k}: ${out}`);
+        assert.ok(!out.includes('fox in'), `${k}: ${out}`);
+    }
+});

@@ -1,0 +1,41 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { pruneText, pruneChatCompletion } from '../../src/core/prune.js';
+import { imageMarkup } from '../../src/core/insertion.js';
+
+const img = imageMarkup({ src: '/user/images/fox.png', prompt: 'a fox' });
+
+test('pruneText removes our images and keeps tags and other images', () => {
+    assert.equal(pruneText(`A <img-prompt="a fox">${img} B <img src="u.png">`), 'A <img-prompt="a fox"> B <img src="u.png">');
+    assert.equal(pruneText('plain'), 'plain');
+});
+
+test('pruneChatCompletion prunes string and text-part content in place', () => {
+    const parts = [
+        { type: 'text', text: `T <img-prompt="a fox">${img}` },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,AAA' } },
+        { type: 'text', text: 'untouched' },
+        { type: 'text', text: 42 },
+    ];
+    const messages = [
+        { role: 'system', content: 'rules' },
+        { role: 'assistant', content: `S <img-prompt="a fox">${img} end` },
+        { role: 'user', content: parts },
+        { role: 'assistant', content: null },
+        { role: 'assistant', content: `${img}${img}` },
+    ];
+    assert.equal(pruneChatCompletion(messages), 3);
+    assert.equal(messages[0].content, 'rules');
+    assert.equal(messages[1].content, 'S <img-prompt="a fox"> end');
+    assert.equal(messages[2].content, parts, 'the same array, mutated');
+    assert.deepEqual(parts.map((p) => p.text), ['T <img-prompt="a fox">', undefined, 'untouched', 42]);
+    assert.deepEqual(parts[1], { type: 'image_url', image_url: { url: 'data:image/png;base64,AAA' } });
+    assert.equal(messages[3].content, null);
+    assert.equal(messages[4].content, '');
+});
+
+test('pruneChatCompletion returns 0 when nothing changes and tolerates junk', () => {
+    assert.equal(pruneChatCompletion([{ role: 'user', content: 'hi' }]), 0);
+    assert.equal(pruneChatCompletion([]), 0);
+    assert.equal(pruneChatCompletion(/** @type {any} */ ([null, 5, { role: 'x' }])), 0);
+});
