@@ -272,3 +272,43 @@ def test_readme_screenshot_shows_pictures_inside_the_reply(page: Page, llm: Stan
     page.locator("#toast-container .toast").first.wait_for(state="detached", timeout=15_000)
     (REPO_ROOT / "docs").mkdir(exist_ok=True)
     page.screenshot(path=str(REPO_ROOT / "docs" / "screenshot.png"))
+
+
+def test_failing_backend_marks_the_image_failed_and_keeps_the_text(
+        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
+    images.behaviour.fail_prompts_containing = "cursed"
+    reply = "Before. " + tag("a cursed idol on an altar") + " Between. " + tag("a quiet chapel") + " After."
+    llm.queue(reply)
+    stpage.send(page, "Enter the chapel.")
+    stpage.wait_idle(page)
+    failed = last_mes(page).locator('[data-iig-state="failed"]')
+    expect(failed).to_have_count(1, timeout=30_000)
+    assert "a cursed idol on an altar" in (failed.get_attribute("title") or "")
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(1)
+    # The failed tag stays in the text as the model wrote it; only the good image was added.
+    text = stpage.last_message_text(page)
+    assert tag("a cursed idol on an altar") + " Between." in text
+    assert images_in(text)[0][1] == "a quiet chapel"
+
+
+def test_without_image_generation_one_clear_message_and_tags_stay(page: Page, llm: StandInLLM) -> None:
+    page.evaluate("""() => { const c = SillyTavern.getContext().SlashCommandParser.commands;
+        for (const name of ['sd', 'imagine', 'img', 'image']) delete c[name]; }""")
+    reply = "One. " + tag("a red kite over a field") + " Two. " + tag("a stone bridge") + " Three."
+    llm.queue(reply)
+    stpage.send(page, "Fly.")
+    stpage.wait_idle(page)
+    toast = page.locator("#toast-container .toast", has_text="Image Generation is not available")
+    expect(toast).to_have_count(1, timeout=10_000)
+    assert stpage.last_message_text(page) == reply
+    expect(last_mes(page)).to_contain_text("One. Two. Three.")
+
+
+def test_a_prompt_that_is_an_sd_mode_word_is_drawn_as_a_prompt(
+        page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    llm.queue("Look around. " + tag("scene") + " Yes.")
+    stpage.send(page, "Describe it.")
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(1, timeout=30_000)
+    # In its "scene" mode /sd would first ask the LLM to write a prompt; it must not.
+    assert drawn(images) == ["scene."]
+    assert len(llm.generation_requests()) == 1
