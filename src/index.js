@@ -13,7 +13,10 @@ import { isSdModeKeyword } from './core/parser.js';
 import { renderForDisplay } from './core/display.js';
 import { pruneChatCompletion, pruneText } from './core/prune.js';
 import { bindPanel } from './ui/panel.js';
-import { DEFAULT_META_PROMPT, fillPlaceholders, injectMetaPrompt } from './core/metaprompt.js';
+import { bindPresets } from './ui/presets-panel.js';
+import { injectMetaPrompt } from './core/metaprompt.js';
+import { buildMetaPrompt } from './core/presets.js';
+import { ManualGeneration } from './manual.js';
 
 const SETTINGS_KEY = 'inlineImages';
 /** Extension prompt key for text-completion APIs (chat completion uses the prompt event). */
@@ -38,11 +41,12 @@ function readSettings() {
     c.extensionSettings[SETTINGS_KEY] = loaded;
     if (problems.length) c.saveSettingsDebounced();
     setLogLevel(loaded.logLevel);
+    applyImageWidth(loaded.imageWidth);
     return loaded;
 }
 
 function metaPromptText() {
-    return fillPlaceholders(settings.metaPrompt || DEFAULT_META_PROMPT, { words: settings.wordInterval });
+    return buildMetaPrompt(settings.presets, settings.wordInterval);
 }
 
 /**
@@ -170,6 +174,14 @@ function registerDisplayHook() {
     }, { stage: formatter.stage?.BEFORE_REGEX ?? 'beforeRegex', order: formatter.order?.EARLY ?? 10 });
 }
 
+/** @param {number} percent */
+function applyImageWidth(percent) {
+    document.documentElement.style.setProperty('--iig-image-width', `${percent}%`);
+}
+
+/** Rewrite a swipe of a message and tell SillyTavern (see st.js). @type {import('./manual.js').Rewrite} */
+const rewrite = (message, swipeId, transform) => rewriteMessage(message, swipeId, transform);
+
 /** @param {import('./types').Settings} next */
 function saveSettings(next) {
     settings = next;
@@ -177,6 +189,7 @@ function saveSettings(next) {
     c.extensionSettings[SETTINGS_KEY] = { ...next, version: c.extensionSettings[SETTINGS_KEY]?.version };
     c.saveSettingsDebounced();
     setLogLevel(next.logLevel);
+    applyImageWidth(next.imageWidth);
     pipeline.applySettings();
 }
 
@@ -188,7 +201,10 @@ async function mountPanel() {
     const wrapper = document.createElement('div');
     wrapper.innerHTML = html;
     host.append(wrapper);
-    bindPanel(wrapper, { get: () => settings, save: saveSettings });
+    const panel = bindPanel(wrapper, { get: () => settings, save: saveSettings });
+    const presets = bindPresets(wrapper, { get: () => settings.presets, save: (store) => saveSettings({ ...settings, presets: store }) });
+    // Reset keeps presets but may change what the panel shows; keep both parts in step.
+    wrapper.querySelector('#inline_images_reset')?.addEventListener('click', () => { presets.refresh(); panel.refresh(); });
 }
 
 function init() {
@@ -213,8 +229,11 @@ function init() {
     /** @type {any} */ (globalThis).inlineImagesInterceptor = interceptor;
     registerDisplayHook();
     registerEvents();
+    const manual = new ManualGeneration(pipeline, () => settings, rewrite);
+    manual.install();
+    manual.registerCommand();
     mountPanel().catch((error) => log.error('could not show the settings drawer', error));
-    /** @type {any} */ (globalThis).inlineImages = { loaded: true, base: BASE_URL, pipeline, tracker };
+    /** @type {any} */ (globalThis).inlineImages = { loaded: true, base: BASE_URL, pipeline, tracker, manual };
     log.info(`loaded from ${BASE_URL}`);
 }
 

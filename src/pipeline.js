@@ -8,7 +8,7 @@
  * the image is dropped and nothing else is touched.
  */
 import { parseTags, TagScanner } from './core/parser.js';
-import { imageMarkup, insertImage, imageAfter } from './core/insertion.js';
+import { imageMarkup, insertImage, imageAfter, stripImages } from './core/insertion.js';
 import { createLimiter } from './core/limiter.js';
 import { log } from './log.js';
 
@@ -113,7 +113,7 @@ export class Pipeline {
         this.jobs.add(job);
         log.debug(`job ${job.id}: #${ordinal} "${prompt}"`);
         this.deps.changed(message);
-        void this.run(job);
+        job.done = this.run(job);
         return job;
     }
 
@@ -192,6 +192,56 @@ export class Pipeline {
         return states;
     }
 
+    /** Whether SillyTavern is still writing this message's text. @param {ChatMessage} message */
+    isStreaming(message) {
+        return this.streams.has(message);
+    }
+
+    /**
+     * Manual generation for one message's visible swipe. `replace` removes this extension's
+     * images and draws every tag again; `append` draws only tags without an image (retrying
+     * failed ones). Resolves when all its images are settled, with how many were drawn.
+     * @param {ChatMessage} message @param {'replace'|'append'} mode
+     * @param {(message: ChatMessage, swipeId: number, transform: (t: string) => string|null) => Promise<string>} rewrite
+     */
+    async regenerate(message, mode, rewrite) {
+        const swipeId = message.swipe_id ?? 0;
+        for (const job of [...this.jobs]) {
+            if (job.message !== message || job.swipeId !== swipeId) continue;
+            // Failed jobs are retried; in replace mode everything starts over.
+            if (mode === 'replace' || job.status === 'failed') this.drop(job, `manual ${mode}`);
+        }
+        if (mode === 'replace') await rewrite(message, swipeId, (text) => stripImages(text));
+        const text = message.mes ?? '';
+        /** @type {Job[]} */
+        const started = [];
+        parseTags(text).forEach((tag, ordinal) => {
+            if (imageAfter(text, tag) || this.findJob(message, swipeId, ordinal, tag.prompt)) return;
+            started.push(this.start(message, swipeId, ordinal, tag.prompt));
+        });
+        await Promise.all(started.map((job) => job.done));
+        return started;
+    }
+
+    /**
+     * Draw one tag again (after its prompt may have been edited): its image is removed first,
+     * because insertion leaves a tag that already has an image alone.
+     * @param {ChatMessage} message @param {number} ordinal
+     * @param {(message: ChatMessage, swipeId: number, transform: (t: string) => string|null) => Promise<string>} rewrite
+     */
+    async redrawOne(message, ordinal, rewrite) {
+        const swipeId = message.swipe_id ?? 0;
+        for (const job of [...this.jobs]) {
+            if (job.message === message && job.swipeId === swipeId && job.ordinal === ordinal) this.drop(job, 'redrawn');
+        }
+        await rewrite(message, swipeId, (text) => removeImageAt(text, ordinal));
+        const tag = parseTags(message.mes ?? '')[ordinal];
+        if (!tag) return null;
+        const job = this.start(message, swipeId, ordinal, tag.prompt);
+        await job.done;
+        return job;
+    }
+
     /** @param {ChatMessage} message */
     hasPending(message) {
         for (const job of this.jobs) if (job.message === message && job.status === 'pending') return true;
@@ -199,4 +249,13 @@ export class Pipeline {
     }
 }
 
-export { insertImage };
+/**
+ * The text without the image that follows the tag at `ordinal` (unchanged if it has none).
+ * @param {string} text @param {number} ordinal
+ * @returns {string|null} null when there is nothing to remove
+ */
+export function removeImageAt(text, ordinal) {
+    const tag = parseTags(text)[ordinal];
+    const image = tag && imageAfter(text, tag);
+    return image ? text.slice(0, tag.end) + text.slice(image.end) : null;
+}

@@ -5,14 +5,19 @@
  * no DOM. Corrupt values are repaired and reported, never thrown.
  */
 
-export const SETTINGS_VERSION = 1;
+export const SETTINGS_VERSION = 2;
+
+import { normaliseStore } from './core/presets.js';
 
 /** @typedef {import('./types').Settings} Settings */
+
+/** Name given to a version-1 custom meta-prompt when it becomes a preset. */
+export const MIGRATED_PRESET_NAME = 'My meta-prompt';
 
 /**
  * Each field: its type and limits. `int`/`number` are clamped into [min, max]; `enum` falls back
  * to the default when unknown; `bool` accepts only real booleans.
- * @type {Readonly<Record<keyof Settings, import('./types').FieldSpec>>}
+ * @type {Readonly<Record<Exclude<keyof Settings, 'presets'>, import('./types').FieldSpec>>}
  */
 export const FIELDS = Object.freeze({
     enabled: { type: 'bool', default: true },
@@ -21,14 +26,16 @@ export const FIELDS = Object.freeze({
     maxConcurrent: { type: 'int', default: 2, min: 1, max: 5 },
     minIntervalMs: { type: 'int', default: 0, min: 0, max: 60000 },
     timeoutSeconds: { type: 'int', default: 180, min: 10, max: 1800 },
+    manualMode: { type: 'enum', default: 'append', values: ['append', 'replace'] },
+    imageWidth: { type: 'int', default: 100, min: 10, max: 100 },
     logLevel: { type: 'enum', default: 'INFO', values: ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] },
-    metaPrompt: { type: 'string', default: '', maxLength: 20000 },
 });
 
 /** @returns {Settings} */
 export function defaultSettings() {
     const out = /** @type {Record<string, unknown>} */ ({});
     for (const [key, spec] of Object.entries(FIELDS)) out[key] = spec.default;
+    out.presets = normaliseStore(undefined).store;
     return /** @type {Settings} */ (/** @type {unknown} */ (out));
 }
 
@@ -39,6 +46,14 @@ export function defaultSettings() {
 const MIGRATIONS = [
     // 0 -> 1: the first stored format; nothing to rename yet.
     (data) => data,
+    // 1 -> 2: the single custom meta-prompt became presets; keep a custom text as a preset.
+    (data) => {
+        const { metaPrompt, ...rest } = data;
+        if (typeof metaPrompt === 'string' && metaPrompt.trim() && !rest.presets) {
+            rest.presets = { selected: MIGRATED_PRESET_NAME, custom: { [MIGRATED_PRESET_NAME]: metaPrompt } };
+        }
+        return rest;
+    },
 ];
 
 /**
@@ -99,5 +114,8 @@ export function loadSettings(stored) {
         out[key] = value;
         if (problem) problems.push(`${key}: ${problem}`);
     }
+    const presets = normaliseStore(data.presets);
+    out.presets = presets.store;
+    problems.push(...presets.problems.map((p) => `presets: ${p}`));
     return { settings: /** @type {any} */ (out), problems };
 }

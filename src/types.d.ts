@@ -7,9 +7,18 @@ export interface Settings {
     maxConcurrent: number;
     minIntervalMs: number;
     timeoutSeconds: number;
+    /** What the manual button and slash command do unless told otherwise. */
+    manualMode: 'append' | 'replace';
+    /** Largest width of a picture, in percent of the message width. */
+    imageWidth: number;
     logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
-    /** Custom meta-prompt; empty means the shipped default. */
-    metaPrompt: string;
+    presets: PresetStore;
+}
+
+export interface PresetStore {
+    selected: string;
+    /** Custom preset name -> meta-prompt text. */
+    custom: Record<string, string>;
 }
 
 export interface FieldSpec {
@@ -36,6 +45,8 @@ export interface Job {
     src?: string;
     error?: string;
     controller: AbortController;
+    /** Settles when the job is committed, failed or dropped. */
+    done?: Promise<void>;
 }
 
 export interface ChatMessage {

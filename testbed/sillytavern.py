@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import yaml
 
@@ -230,6 +230,13 @@ class SillyTavern:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+    def patch_settings(self, patch: "Callable[[dict[str, Any]], None]") -> None:
+        """Change the saved settings.json (no page may be open: a page saves over it)."""
+        path = self.user_dir / "settings.json"
+        settings = json.loads(path.read_text())
+        patch(settings)
+        path.write_text(json.dumps(settings, indent=2))
 
     # -- reading what SillyTavern saved --------------------------------------------
     def chat_files(self) -> list[Path]:

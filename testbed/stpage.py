@@ -102,3 +102,33 @@ def message_html(page: Page, index: int) -> str:
 
 def last_index(page: Page) -> int:
     return int(page.evaluate("() => SillyTavern.getContext().chat.length - 1"))
+
+
+def open_extension_drawer(page: Page) -> None:
+    """Open the Extensions panel and Inline Images' drawer in it, as a user does."""
+    if not page.locator("#rm_extensions_block").is_visible():
+        page.click("#extensions-settings-button .drawer-toggle")
+    content = page.locator("#inline_images_settings .inline-drawer-content")
+    if not content.is_visible():
+        page.click("#inline_images_settings .inline-drawer-toggle")
+    content.wait_for(state="visible")
+
+
+def set_field(page: Page, selector: str, value: str) -> None:
+    """Type into a number/text control and commit it (change event), as leaving the field does."""
+    page.fill(selector, value)
+    page.locator(selector).dispatch_event("change")
+
+
+def popup_click(page: Page, text: str) -> None:
+    """Click a button of the open SillyTavern popup by its label."""
+    page.locator("dialog[open] .popup-controls .menu_button", has_text=text).first.click()
+
+
+def popup_input(page: Page, value: str, ok: str | None = None) -> None:
+    page.locator("dialog[open] .popup-input").fill(value)
+    page.locator("dialog[open] .popup-controls .popup-button-ok").click() if ok is None else popup_click(page, ok)
+
+
+def toasts(page: Page) -> list[str]:
+    return [t.strip() for t in page.locator("#toast-container .toast").all_inner_texts()]

@@ -44,7 +44,8 @@ export function bindPanel(root, store) {
     }
 
     root.querySelector('#inline_images_reset')?.addEventListener('click', () => {
-        store.save({ ...store.get(), ...defaultSettings(), metaPrompt: store.get().metaPrompt });
+        // Custom presets are the user's writing: reset keeps them (and the selection).
+        store.save({ ...store.get(), ...defaultSettings(), presets: store.get().presets });
         show();
     });
     show();

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
@@ -23,6 +24,13 @@ def extra_extensions() -> dict[str, Path]:
     """Extensions installed beside ours (override point for tests that need a neighbour)."""
     fixtures = Path(__file__).parent / "extensions"
     return {p.name: p for p in sorted(fixtures.iterdir()) if (p / "manifest.json").is_file()} if fixtures.exists() else {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_artifacts() -> None:
+    """Artefacts describe this run's failures only."""
+    import shutil
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -53,9 +61,24 @@ def console() -> list[str]:
 
 
 @pytest.fixture
+def stored_extension_settings() -> Any:
+    """What the extension finds saved when the page loads; None for nothing (override point)."""
+    return None
+
+
+@pytest.fixture
 def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTavern,
-         llm: StandInLLM, images: StandInImageServer, console: list[str]) -> Iterator[Page]:
-    """SillyTavern open in a new browser context, with Seraphina's chat open."""
+         llm: StandInLLM, images: StandInImageServer, console: list[str],
+         stored_extension_settings: Any) -> Iterator[Page]:
+    """SillyTavern open in a new browser context, with Seraphina's chat open, streaming on and
+    the extension's settings at their defaults (a test's changes never leak into the next)."""
+    def defaults(settings: dict[str, Any]) -> None:
+        settings["extension_settings"].pop("inlineImages", None)
+        if stored_extension_settings is not None:
+            settings["extension_settings"]["inlineImages"] = stored_extension_settings
+        settings["oai_settings"]["stream_openai"] = True
+
+    sillytavern.patch_settings(defaults)
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(30_000)
@@ -66,7 +89,6 @@ def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTa
     pg.on("console", log)
     pg.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     stpage.open_app(pg, sillytavern.url)
-    stpage.set_streaming(pg, True)  # the default; a test that turns it off must not leak
     stpage.open_character(pg)
     stpage.new_chat(pg)
     yield pg

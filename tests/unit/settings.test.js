@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { loadSettings, defaultSettings, SETTINGS_VERSION } from '../../src/settings.js';
+import { loadSettings, defaultSettings, SETTINGS_VERSION, MIGRATED_PRESET_NAME } from '../../src/settings.js';
 
 test('nothing stored gives the defaults with the current version', () => {
     const { settings, problems } = loadSettings(undefined);
@@ -20,11 +20,11 @@ test('values out of range are clamped and reported', () => {
 });
 
 test('corrupt values are repaired to defaults, never thrown', () => {
-    const { settings, problems } = loadSettings({ enabled: 'yes', logLevel: 'LOUD', wordInterval: 'abc', metaPrompt: 42 });
+    const { settings, problems } = loadSettings({ version: 2, enabled: 'yes', logLevel: 'LOUD', wordInterval: 'abc', manualMode: 42 });
     assert.equal(settings.enabled, true);
     assert.equal(settings.logLevel, 'INFO');
     assert.equal(settings.wordInterval, 250);
-    assert.equal(settings.metaPrompt, '');
+    assert.equal(settings.manualMode, 'append');
     assert.equal(problems.length, 4);
 });
 
@@ -48,4 +48,27 @@ test('settings from a newer version keep known fields', () => {
     assert.equal(settings.wordInterval, 400);
     assert.match(problems[0], /newer version/);
     assert.equal(/** @type {any} */ (settings).futureThing, undefined);
+});
+
+test('version 1 custom meta-prompt is migrated into a selected custom preset', () => {
+    const { settings, problems } = loadSettings({ version: 1, metaPrompt: 'Draw every {{words}} words.', wordInterval: 300 });
+    assert.deepEqual(problems, []);
+    assert.equal(settings.version, SETTINGS_VERSION);
+    assert.equal(settings.presets.selected, MIGRATED_PRESET_NAME);
+    assert.equal(settings.presets.custom[MIGRATED_PRESET_NAME], 'Draw every {{words}} words.');
+    assert.equal(settings.wordInterval, 300);
+    assert.equal('metaPrompt' in settings, false);
+});
+
+test('version 1 without a custom meta-prompt selects the Default preset', () => {
+    const { settings } = loadSettings({ version: 1, metaPrompt: '' });
+    assert.equal(settings.presets.selected, 'Default');
+    assert.deepEqual(settings.presets.custom, {});
+});
+
+test('corrupt presets are repaired with a reported problem', () => {
+    const { settings, problems } = loadSettings({ version: 2, presets: { selected: 'Gone', custom: { Default: 'x' } } });
+    assert.equal(settings.presets.selected, 'Default');
+    assert.deepEqual(settings.presets.custom, {});
+    assert.ok(problems.some((p) => p.startsWith('presets:')), problems.join('; '));
 });

@@ -1,0 +1,208 @@
+// @ts-check
+/**
+ * Manual generation: the message button (Replace / Append), the actions on a generated
+ * image (regenerate, edit prompt, delete) and the slash command for STscript.
+ */
+import { ctx, toast } from './st.js';
+import { parseTags } from './core/parser.js';
+import { imageAfter, replaceTagPrompt, escapeAttr } from './core/insertion.js';
+import { removeImageAt } from './pipeline.js';
+import { log } from './log.js';
+
+/** @typedef {import('./pipeline.js').Pipeline} Pipeline */
+/** @typedef {import('./types').ChatMessage} ChatMessage */
+/** @typedef {(message: ChatMessage, swipeId: number, transform: (t: string) => string|null) => Promise<string>} Rewrite */
+
+const BUTTON_CLASS = 'iig-mes-button';
+/** SillyTavern's translator: looks up "text ${0}" keys in the i18n files. */
+const t = (/** @type {TemplateStringsArray} */ strings, /** @type {any[]} */ ...values) =>
+    (typeof ctx().t === 'function' ? ctx().t(strings, ...values) : String.raw(strings, ...values));
+
+export class ManualGeneration {
+    /**
+     * @param {Pipeline} pipeline
+     * @param {() => import('./types').Settings} settings
+     * @param {Rewrite} rewrite
+     */
+    constructor(pipeline, settings, rewrite) {
+        this.pipeline = pipeline;
+        this.settings = settings;
+        this.rewrite = rewrite;
+        /** @type {Set<ChatMessage>} */
+        this.busy = new Set();
+    }
+
+    /**
+     * Run manual generation on a message; throws an Error whose message is for the user.
+     * @param {number} messageId @param {'replace'|'append'} mode
+     * @returns {Promise<{drawn: number, failed: number}>}
+     */
+    async run(messageId, mode) {
+        const message = ctx().chat[messageId];
+        if (!message) throw new Error(t`There is no message #${messageId} in this chat.`);
+        if (message.is_user || message.is_system) throw new Error(t`Message #${messageId} is not a character's reply.`);
+        if (this.pipeline.isStreaming(message) || isStreamingInto(messageId)) {
+            throw new Error(t`That message is still being written. Try again when the reply has finished.`);
+        }
+        if (!parseTags(message.mes ?? '').length) throw new Error(t`Message #${messageId} has no image prompts.`);
+        if (this.busy.has(message)) throw new Error(t`Images for that message are already being generated.`);
+        this.busy.add(message);
+        this.syncButtons();
+        try {
+            const jobs = await this.pipeline.regenerate(message, mode, this.rewrite);
+            const failed = jobs.filter((j) => j.status === 'failed').length;
+            return { drawn: jobs.length - failed, failed };
+        } finally {
+            this.busy.delete(message);
+            this.syncButtons();
+        }
+    }
+
+    /** Button click: pick the mode (default first), run, report with toasts. @param {number} messageId */
+    async onButton(messageId) {
+        const c = ctx();
+        const preferred = this.settings().manualMode;
+        const label = { replace: t`Replace all images`, append: t`Generate missing images` };
+        const other = preferred === 'replace' ? 'append' : 'replace';
+        const choice = await c.callGenericPopup(
+            `<h3>${t`Inline Images`}</h3><p>${t`Replace removes this message's generated images and draws every prompt again. Append draws only prompts that have no image yet.`}</p>`,
+            c.POPUP_TYPE.TEXT, '', { okButton: label[preferred], cancelButton: t`Cancel`, customButtons: [label[other]] });
+        const mode = choice === c.POPUP_RESULT.AFFIRMATIVE ? preferred : choice === 2 ? other : null;
+        if (!mode) return;
+        try {
+            toast(t`Generating images...`);
+            const { drawn, failed } = await this.run(messageId, mode);
+            if (failed) toast(t`${drawn} image(s) added, ${failed} failed. Hover a failed box for the reason.`, 'warning');
+            else toast(t`${drawn} image(s) added.`, 'success');
+        } catch (error) {
+            toast(error instanceof Error ? error.message : String(error), 'warning');
+        }
+    }
+
+    /** Show the button only on replies that contain tags; mark the busy ones. */
+    syncButtons() {
+        const chat = ctx().chat;
+        for (const block of document.querySelectorAll('#chat .mes[mesid]')) {
+            const button = block.querySelector(`.${BUTTON_CLASS}`);
+            if (!button) continue;
+            const message = chat[Number(block.getAttribute('mesid'))];
+            const show = Boolean(message && !message.is_user && !message.is_system && parseTags(message.mes ?? '').length);
+            button.classList.toggle('displayNone', !show);
+            button.classList.toggle('iig-busy', Boolean(message && this.busy.has(message)));
+        }
+    }
+
+    /** Click on one of our images: regenerate it, edit its prompt, or delete it. @param {HTMLImageElement} img */
+    async onImage(img) {
+        const c = ctx();
+        const block = img.closest('.mes[mesid]');
+        if (!block) return;
+        const messageId = Number(block.getAttribute('mesid'));
+        const message = c.chat[messageId];
+        if (!message || this.pipeline.isStreaming(message)) return;
+        const ordinal = imageOrdinal(message.mes ?? '', [...block.querySelectorAll('.mes_text img[data-iig]')].indexOf(img));
+        if (ordinal < 0) return;
+        const prompt = parseTags(message.mes)[ordinal].prompt;
+        const choice = await c.callGenericPopup(`<h3>${t`Image`}</h3><p class="iig-popup-prompt">${escapeAttr(prompt)}</p>`,
+            c.POPUP_TYPE.TEXT, '', { okButton: t`Regenerate`, cancelButton: t`Close`, customButtons: [t`Edit prompt`, t`Delete image`] });
+        if (choice === c.POPUP_RESULT.AFFIRMATIVE) {
+            await this.pipeline.redrawOne(message, ordinal, this.rewrite);
+        } else if (choice === 2) {
+            const edited = await c.callGenericPopup(t`Edit the image prompt, then it is drawn again:`, c.POPUP_TYPE.INPUT, prompt, { rows: 4 });
+            if (typeof edited !== 'string' || !edited.trim() || edited.trim() === prompt) return;
+            await this.rewrite(message, message.swipe_id ?? 0, (text) => {
+                const tag = parseTags(text)[ordinal];
+                return tag ? replaceTagPrompt(text, tag, edited.trim()) : null;
+            });
+            await this.pipeline.redrawOne(message, ordinal, this.rewrite);
+        } else if (choice === 3) {
+            await this.rewrite(message, message.swipe_id ?? 0, (text) => removeImageAt(text, ordinal));
+        }
+    }
+
+    install() {
+        const template = document.querySelector('#message_template .extraMesButtons');
+        if (template && !template.querySelector(`.${BUTTON_CLASS}`)) {
+            const button = document.createElement('div');
+            button.className = `mes_button ${BUTTON_CLASS} fa-solid fa-images displayNone`;
+            button.title = t`Inline Images: generate images`;
+            button.setAttribute('data-i18n', '[title]Inline Images: generate images');
+            template.prepend(button);
+        }
+        // Blocks rendered before we were loaded get their button too.
+        for (const extra of document.querySelectorAll('#chat .mes .extraMesButtons')) {
+            if (template && !extra.querySelector(`.${BUTTON_CLASS}`)) extra.prepend(template.querySelector(`.${BUTTON_CLASS}`).cloneNode(true));
+        }
+        const chatEl = document.getElementById('chat');
+        chatEl?.addEventListener('click', (event) => {
+            const target = /** @type {HTMLElement} */ (event.target);
+            const button = target.closest?.(`.${BUTTON_CLASS}`);
+            if (button) {
+                const id = Number(button.closest('.mes[mesid]')?.getAttribute('mesid'));
+                if (!button.classList.contains('iig-busy')) void this.onButton(id).catch((e) => log.error(e));
+                return;
+            }
+            if (target instanceof HTMLImageElement && target.matches('.mes_text img[data-iig]')) {
+                event.preventDefault();
+                event.stopPropagation();
+                void this.onImage(target).catch((e) => log.error(e));
+            }
+        }, true);
+        const { eventSource, eventTypes: E } = ctx();
+        const sync = () => requestAnimationFrame(() => this.syncButtons());
+        for (const name of ['CHARACTER_MESSAGE_RENDERED', 'MESSAGE_UPDATED', 'MESSAGE_SWIPED', 'CHAT_CHANGED', 'MORE_MESSAGES_LOADED', 'MESSAGE_DELETED']) {
+            if (E[name]) eventSource.on(E[name], sync);
+        }
+        sync();
+    }
+
+    registerCommand() {
+        const c = ctx();
+        const { SlashCommandParser, SlashCommand, SlashCommandArgument, SlashCommandNamedArgument, ARGUMENT_TYPE, SlashCommandEnumValue } = c;
+        if (!SlashCommandParser?.addCommandObject || !SlashCommand?.fromProps) return log.warn('slash commands unavailable');
+        const modes = ['replace', 'append'];
+        SlashCommandParser.addCommandObject(SlashCommand.fromProps({
+            name: 'inline-images',
+            aliases: ['iig'],
+            callback: async (/** @type {Record<string, any>} */ args, /** @type {string} */ value) => {
+                const chat = ctx().chat;
+                const raw = String(value ?? '').trim();
+                const id = raw === '' ? chat.length - 1 : Number(raw);
+                const mode = String(args.mode || this.settings().manualMode).toLowerCase();
+                if (!Number.isInteger(id) || id < 0) throw new Error(`/inline-images: "${raw}" is not a message id`);
+                if (!modes.includes(mode)) throw new Error(`/inline-images: mode must be replace or append, not "${mode}"`);
+                const { drawn } = await this.run(id, /** @type {'replace'|'append'} */ (mode));
+                return String(drawn);
+            },
+            returns: 'the number of images added',
+            namedArgumentList: [SlashCommandNamedArgument.fromProps({
+                name: 'mode', description: 'replace: remove this message\'s generated images and draw every prompt again; append: draw only prompts without an image. Default: the setting "Default manual mode".',
+                typeList: [ARGUMENT_TYPE.STRING], enumList: modes.map((m) => new SlashCommandEnumValue(m)), forceEnum: true,
+            })],
+            unnamedArgumentList: [SlashCommandArgument.fromProps({
+                description: 'message id (default: the last message)', typeList: [ARGUMENT_TYPE.NUMBER],
+            })],
+            helpString: '<div>Generates the images of a message\'s <code>&lt;img-prompt="..."&gt;</code> tags with Inline Images and waits until they are done. Returns how many were added.</div><div>Example: <pre><code>/inline-images mode=replace 3</code></pre></div>',
+        }));
+    }
+}
+
+/** @param {number} messageId */
+function isStreamingInto(messageId) {
+    const sp = ctx().streamingProcessor;
+    return Boolean(sp && !sp.isFinished && sp.messageId === messageId);
+}
+
+/**
+ * The ordinal of the tag whose image is the `index`-th of our images in the text.
+ * @param {string} text @param {number} index
+ */
+export function imageOrdinal(text, index) {
+    if (index < 0) return -1;
+    let seen = 0;
+    const tags = parseTags(text);
+    for (let ordinal = 0; ordinal < tags.length; ordinal++) {
+        if (imageAfter(text, tags[ordinal]) && seen++ === index) return ordinal;
+    }
+    return -1;
+}

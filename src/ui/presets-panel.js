@@ -1,0 +1,86 @@
+// @ts-check
+/**
+ * The preset part of the drawer: choose, preview, edit (custom only), Save, Save As, Delete.
+ * All rules (read-only built-ins, name clashes) live in core/presets.js; this only asks the
+ * user and shows the outcome.
+ */
+import { listPresets, getPreset, selectPreset, savePreset, saveAsPreset, deletePreset, PresetError } from '../core/presets.js';
+import { ctx, toast } from '../st.js';
+
+const t = (/** @type {TemplateStringsArray} */ strings, /** @type {any[]} */ ...values) =>
+    (typeof ctx().t === 'function' ? ctx().t(strings, ...values) : String.raw(strings, ...values));
+
+/**
+ * @param {HTMLElement} root
+ * @param {{get: () => import('../types').PresetStore, save: (s: import('../types').PresetStore) => void}} store
+ */
+export function bindPresets(root, store) {
+    const select = /** @type {HTMLSelectElement} */ (root.querySelector('#inline_images_preset'));
+    const text = /** @type {HTMLTextAreaElement} */ (root.querySelector('#inline_images_preset_text'));
+    const description = /** @type {HTMLElement} */ (root.querySelector('#inline_images_preset_description'));
+    const saveButton = /** @type {HTMLElement} */ (root.querySelector('#inline_images_preset_save'));
+    const deleteButton = /** @type {HTMLElement} */ (root.querySelector('#inline_images_preset_delete'));
+
+    const show = () => {
+        const presets = listPresets(store.get());
+        select.replaceChildren(...presets.map((p) => new Option(p.readOnly ? `${p.name} ${t`(built-in)`}` : p.name, p.name)));
+        const current = getPreset(store.get(), store.get().selected) ?? presets[0];
+        select.value = current.name;
+        text.value = current.text;
+        text.readOnly = current.readOnly;
+        description.textContent = current.description ?? '';
+        // Dimmed, not SillyTavern's `disabled` (which swallows clicks): a click on a built-in
+        // preset's Save or Delete explains why it cannot be done.
+        saveButton.classList.toggle('iig-dimmed', current.readOnly);
+        deleteButton.classList.toggle('iig-dimmed', current.readOnly);
+    };
+
+    /** Apply a store operation; a refusal becomes a toast. @param {() => import('../types').PresetStore} op */
+    const attempt = (op) => {
+        try {
+            store.save(op());
+            show();
+            return true;
+        } catch (error) {
+            if (!(error instanceof PresetError)) throw error;
+            toast(error.message, 'warning');
+            return false;
+        }
+    };
+
+    select.addEventListener('change', () => attempt(() => selectPreset(store.get(), select.value)));
+
+    saveButton.addEventListener('click', () => {
+        if (attempt(() => savePreset(store.get(), select.value, text.value))) toast(t`Preset saved.`, 'success');
+    });
+
+    root.querySelector('#inline_images_preset_saveas')?.addEventListener('click', async () => {
+        const c = ctx();
+        const name = await c.callGenericPopup(t`Name of the new preset:`, c.POPUP_TYPE.INPUT, '');
+        if (typeof name !== 'string' || !name.trim()) return;
+        try {
+            store.save(saveAsPreset(store.get(), name, text.value));
+        } catch (error) {
+            if (!(error instanceof PresetError) || error.code !== 'exists') {
+                if (error instanceof PresetError) return toast(error.message, 'warning');
+                throw error;
+            }
+            const sure = await c.callGenericPopup(t`A preset named "${name.trim()}" exists. Overwrite it?`, c.POPUP_TYPE.CONFIRM);
+            if (sure !== c.POPUP_RESULT.AFFIRMATIVE) return;
+            if (!attempt(() => saveAsPreset(store.get(), name, text.value, { overwrite: true }))) return;
+        }
+        show();
+        toast(t`Preset saved.`, 'success');
+    });
+
+    deleteButton.addEventListener('click', async () => {
+        const c = ctx();
+        const name = select.value;
+        if (getPreset(store.get(), name)?.readOnly) return attempt(() => deletePreset(store.get(), name));
+        const sure = await c.callGenericPopup(t`Delete the preset "${name}"?`, c.POPUP_TYPE.CONFIRM);
+        if (sure === c.POPUP_RESULT.AFFIRMATIVE) attempt(() => deletePreset(store.get(), name));
+    });
+
+    show();
+    return { refresh: show };
+}
