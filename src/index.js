@@ -3,7 +3,7 @@
  * Inline Images: entry point. Wires SillyTavern's events to the pipeline; the logic lives in
  * the modules (pure ones under core/).
  */
-import { ctx, missingApi, sdCommand, rewriteMessage, toast, toastOnce } from './st.js';
+import { ctx, missingApi, sdCommand, rewriteMessage, toast, toastOnce, t, tk } from './st.js';
 import { loadSettings } from './settings.js';
 import { log, setLogLevel } from './log.js';
 import { Pipeline } from './pipeline.js';
@@ -36,7 +36,7 @@ function readSettings() {
     const { settings: loaded, problems } = loadSettings(c.extensionSettings[SETTINGS_KEY]);
     if (problems.length) {
         log.warn('repaired saved settings:', problems.join('; '));
-        toast(`Some saved settings were invalid and have been repaired: ${problems.join('; ')}`, 'warning');
+        toast(t`Some saved settings were invalid and have been repaired: ${problems.join('; ')}`, 'warning');
     }
     c.extensionSettings[SETTINGS_KEY] = loaded;
     if (problems.length) c.saveSettingsDebounced();
@@ -56,7 +56,7 @@ function metaPromptText() {
 async function draw(prompt, signal) {
     const sd = sdCommand();
     if (!sd) {
-        toastOnce('no-sd', 'Image Generation is not available. Enable the built-in "Image Generation" extension and choose a source; the image prompts stay in the text.', 'error');
+        toastOnce('no-sd', t`Image Generation is not available. Enable the built-in "Image Generation" extension and choose a source; the image prompts stay in the text.`, 'error');
         throw new Error('Image Generation extension is not available');
     }
     // `/sd` treats a few words (you, me, scene, ...) as modes; a trailing period keeps them prompts.
@@ -64,7 +64,7 @@ async function draw(prompt, signal) {
     const result = await sd.callback({ quiet: 'true', _abortController: signal }, text);
     if (signal.aborted) throw signal.reason ?? new Error('aborted');
     if (typeof result !== 'string' || !result) {
-        toastOnce('draw-failed', 'An image could not be generated. Check the Image Generation settings (source, URL, model); the image prompt stays in the text.');
+        toastOnce('draw-failed', t`An image could not be generated. Check the Image Generation settings (source, URL, model); the image prompt stays in the text.`);
         throw new Error('Image Generation returned no image');
     }
     // The command returns a saved path that is not URL-encoded (names with spaces).
@@ -160,6 +160,9 @@ function registerEvents() {
     eventSource.on(E.MESSAGE_DELETED, () => pipeline.dropOrphans(ctx().chat, 'message deleted'));
 }
 
+/** Translated once per call: cheap, and follows a language switch without a reload. */
+const placeholderLabels = () => ({ pending: tk('iig_drawing', 'drawing…'), failed: tk('iig_image_failed', 'image failed (hover for details)') });
+
 function registerDisplayHook() {
     const formatter = ctx().messageFormatter;
     if (!formatter?.addHook) {
@@ -170,7 +173,7 @@ function registerDisplayHook() {
         if (fctx?.isUser || fctx?.isSystem || typeof mes !== 'string') return mes;
         const message = ctx().chat[fctx?.messageId];
         const states = message && pipeline ? pipeline.statesFor(message) : null;
-        return renderForDisplay(mes, states, { hideUnfinished: true });
+        return renderForDisplay(mes, states, { hideUnfinished: true, labels: states ? placeholderLabels() : undefined });
     }, { stage: formatter.stage?.BEFORE_REGEX ?? 'beforeRegex', order: formatter.order?.EARLY ?? 10 });
 }
 
@@ -210,7 +213,7 @@ async function mountPanel() {
 function init() {
     const missing = missingApi();
     if (missing.length) {
-        const text = `Inline Images cannot start: this SillyTavern lacks ${missing.join(', ')}. Update SillyTavern.`;
+        const text = t`Inline Images cannot start: this SillyTavern lacks ${missing.join(', ')}. Update SillyTavern.`;
         console.error(`[Inline Images] ${text}`);
         toast(text, 'error');
         return;

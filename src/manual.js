@@ -3,7 +3,7 @@
  * Manual generation: the message button (Replace / Append), the actions on a generated
  * image (regenerate, edit prompt, delete) and the slash command for STscript.
  */
-import { ctx, toast } from './st.js';
+import { ctx, toast, t, tk } from './st.js';
 import { parseTags } from './core/parser.js';
 import { imageAfter, replaceTagPrompt, escapeAttr } from './core/insertion.js';
 import { removeImageAt } from './pipeline.js';
@@ -14,9 +14,6 @@ import { log } from './log.js';
 /** @typedef {(message: ChatMessage, swipeId: number, transform: (t: string) => string|null) => Promise<string>} Rewrite */
 
 const BUTTON_CLASS = 'iig-mes-button';
-/** SillyTavern's translator: looks up "text ${0}" keys in the i18n files. */
-const t = (/** @type {TemplateStringsArray} */ strings, /** @type {any[]} */ ...values) =>
-    (typeof ctx().t === 'function' ? ctx().t(strings, ...values) : String.raw(strings, ...values));
 
 export class ManualGeneration {
     /**
@@ -62,18 +59,18 @@ export class ManualGeneration {
     async onButton(messageId) {
         const c = ctx();
         const preferred = this.settings().manualMode;
-        const label = { replace: t`Replace all images`, append: t`Generate missing images` };
+        const label = { replace: tk('iig_replace_all_images', 'Replace all images'), append: tk('iig_generate_missing_images', 'Generate missing images') };
         const other = preferred === 'replace' ? 'append' : 'replace';
         const choice = await c.callGenericPopup(
-            `<h3>${t`Inline Images`}</h3><p>${t`Replace removes this message's generated images and draws every prompt again. Append draws only prompts that have no image yet.`}</p>`,
-            c.POPUP_TYPE.TEXT, '', { okButton: label[preferred], cancelButton: t`Cancel`, customButtons: [label[other]] });
+            `<h3>Inline Images</h3><p>${t`Replace removes this message's generated images and draws every prompt again. Append draws only prompts that have no image yet.`}</p>`,
+            c.POPUP_TYPE.TEXT, '', { okButton: label[preferred], cancelButton: tk('iig_cancel', 'Cancel'), customButtons: [label[other]] });
         const mode = choice === c.POPUP_RESULT.AFFIRMATIVE ? preferred : choice === 2 ? other : null;
         if (!mode) return;
         try {
-            toast(t`Generating images...`);
+            toast(t`Generating the images of this message...`);
             const { drawn, failed } = await this.run(messageId, mode);
             if (failed) toast(t`${drawn} image(s) added, ${failed} failed. Hover a failed box for the reason.`, 'warning');
-            else toast(t`${drawn} image(s) added.`, 'success');
+            else toast(t`${drawn} image(s) added to the message.`, 'success');
         } catch (error) {
             toast(error instanceof Error ? error.message : String(error), 'warning');
         }
@@ -103,8 +100,8 @@ export class ManualGeneration {
         const ordinal = imageOrdinal(message.mes ?? '', [...block.querySelectorAll('.mes_text img[data-iig]')].indexOf(img));
         if (ordinal < 0) return;
         const prompt = parseTags(message.mes)[ordinal].prompt;
-        const choice = await c.callGenericPopup(`<h3>${t`Image`}</h3><p class="iig-popup-prompt">${escapeAttr(prompt)}</p>`,
-            c.POPUP_TYPE.TEXT, '', { okButton: t`Regenerate`, cancelButton: t`Close`, customButtons: [t`Edit prompt`, t`Delete image`] });
+        const choice = await c.callGenericPopup(`<h3>${tk('iig_image', 'Image')}</h3><p class="iig-popup-prompt">${escapeAttr(prompt)}</p>`,
+            c.POPUP_TYPE.TEXT, '', { okButton: tk('iig_regenerate', 'Regenerate'), cancelButton: tk('iig_close', 'Close'), customButtons: [tk('iig_edit_prompt', 'Edit prompt'), tk('iig_delete_image', 'Delete image')] });
         if (choice === c.POPUP_RESULT.AFFIRMATIVE) {
             await this.pipeline.redrawOne(message, ordinal, this.rewrite);
         } else if (choice === 2) {
@@ -125,8 +122,8 @@ export class ManualGeneration {
         if (template && !template.querySelector(`.${BUTTON_CLASS}`)) {
             const button = document.createElement('div');
             button.className = `mes_button ${BUTTON_CLASS} fa-solid fa-images displayNone`;
-            button.title = t`Inline Images: generate images`;
-            button.setAttribute('data-i18n', '[title]Inline Images: generate images');
+            button.title = tk('iig_generate_images_button', 'Inline Images: generate images');
+            button.setAttribute('data-i18n', '[title]iig_generate_images_button');
             template.prepend(button);
         }
         // Blocks rendered before we were loaded get their button too.

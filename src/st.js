@@ -10,6 +10,27 @@ export function ctx() {
     return /** @type {any} */ (globalThis).SillyTavern.getContext();
 }
 
+/**
+ * SillyTavern's translator as a template tag: looks up "text ${0}" keys in the i18n files
+ * and fills in the values (plain English where it is unavailable).
+ * @param {readonly string[]} strings @param {any[]} values
+ */
+export function t(strings, ...values) {
+    const translate = /** @type {any} */ (globalThis).SillyTavern?.getContext?.().t;
+    return typeof translate === 'function' ? translate(strings, ...values) : String.raw({ raw: strings }, ...values);
+}
+
+/**
+ * A short label under our own key. SillyTavern's i18n keys are global: defining a plain
+ * "Cancel" or "Save" would relabel SillyTavern's own buttons with that key, so short words
+ * always get an `iig_` key.
+ * @param {string} key @param {string} text English
+ */
+export function tk(key, text) {
+    const translate = /** @type {any} */ (globalThis).SillyTavern?.getContext?.().translate;
+    return typeof translate === 'function' ? translate(text, key) : text;
+}
+
 /** Members the extension cannot work without. */
 const REQUIRED = ['chat', 'eventSource', 'eventTypes', 'updateMessageBlock', 'saveChat', 'extensionSettings',
     'saveSettingsDebounced', 'SlashCommandParser', 'getCurrentChatId'];

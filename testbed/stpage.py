@@ -125,9 +125,11 @@ def popup_click(page: Page, text: str) -> None:
     page.locator("dialog[open] .popup-controls .menu_button", has_text=text).first.click()
 
 
-def popup_input(page: Page, value: str, ok: str | None = None) -> None:
-    page.locator("dialog[open] .popup-input").fill(value)
-    page.locator("dialog[open] .popup-controls .popup-button-ok").click() if ok is None else popup_click(page, ok)
+def popup_input(page: Page, value: str) -> None:
+    """Answer the open input popup (not one still closing) and confirm it."""
+    dialog = page.locator("dialog[open]").filter(has=page.locator(".popup-input:visible"))
+    dialog.locator(".popup-input").fill(value)
+    dialog.locator(".popup-button-ok").click()
 
 
 def toasts(page: Page) -> list[str]:

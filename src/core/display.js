@@ -10,20 +10,22 @@ import { escapeAttr, imageAfter, imageMarkup } from './insertion.js';
 
 /** @typedef {{status: 'pending'|'ready'|'failed', src?: string, error?: string}} TagState */
 
+/** @typedef {{pending?: string, failed?: string}} Labels visible words of the placeholders, translated by the caller */
+
 /**
  * The stand-in shown where a tag is, for its job's state.
- * @param {string} prompt @param {TagState | undefined} state
+ * @param {string} prompt @param {TagState | undefined} state @param {Labels} labels
  */
-function placeholder(prompt, state) {
+function placeholder(prompt, state, labels) {
     if (!state) return '';
     switch (state.status) {
         case 'ready':
             return state.src ? imageMarkup({ src: state.src, prompt }) : '';
         case 'pending':
-            return `<span data-iig-state="pending" title="${escapeAttr(prompt)}"></span>`;
+            return `<span data-iig-state="pending" title="${escapeAttr(prompt)}">${escapeAttr(labels.pending ?? '')}</span>`;
         case 'failed': {
             const title = state.error ? `${prompt} — ${state.error}` : prompt;
-            return `<span data-iig-state="failed" title="${escapeAttr(title)}"></span>`;
+            return `<span data-iig-state="failed" title="${escapeAttr(title)}">${escapeAttr(labels.failed ?? '')}</span>`;
         }
         default:
             return '';
@@ -36,7 +38,7 @@ function placeholder(prompt, state) {
  * can be cut off so it never flashes up as raw text.
  * @param {string} mes
  * @param {Map<number, TagState> | null} states by tag ordinal
- * @param {{hideUnfinished: boolean}} opts
+ * @param {{hideUnfinished: boolean, labels?: Labels}} opts
  * @returns {string}
  */
 export function renderForDisplay(mes, states, opts) {
@@ -61,7 +63,7 @@ export function renderForDisplay(mes, states, opts) {
         out += mes.slice(last, tag.start);
         last = tag.end;
         if (imageAfter(mes, tag)) continue;
-        out += placeholder(tag.prompt, states?.get(ordinal));
+        out += placeholder(tag.prompt, states?.get(ordinal), opts?.labels ?? {});
     }
     return out + mes.slice(last, limit);
 }

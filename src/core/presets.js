@@ -77,12 +77,24 @@ export const PREDEFINED = Object.freeze([
 /** Names are compared this way everywhere, so "noir" and "Noir" can never both exist. */
 const key = (/** @type {unknown} */ name) => (typeof name === 'string' ? name.trim().toLowerCase() : '');
 
+/**
+ * A user-facing message that keeps its template, so the UI can translate it with
+ * SillyTavern's `t` (which looks up "text ${0}" keys) and still fill in the values.
+ * @typedef {{text: string, strings: readonly string[], values: unknown[]}} Message
+ */
+
+/** @param {TemplateStringsArray} strings @param {unknown[]} values @returns {Message} */
+export function message(strings, ...values) {
+    return { text: strings.reduce((out, s, i) => out + s + (i < values.length ? String(values[i]) : ''), ''), strings: [...strings], values };
+}
+
 export class PresetError extends Error {
-    /** @param {'read-only'|'not-found'|'empty'|'invalid-name'|'exists'|'too-long'} code @param {string} message */
-    constructor(code, message) {
-        super(message);
+    /** @param {'read-only'|'not-found'|'empty'|'invalid-name'|'exists'|'too-long'} code @param {Message} msg */
+    constructor(code, msg) {
+        super(msg.text);
         this.name = 'PresetError';
         this.code = code;
+        this.msg = msg;
     }
 }
 
@@ -106,25 +118,25 @@ function customName(store, name) {
     return found ? found[0] : null;
 }
 
-/** @param {string} name @returns {string | null} why the name is unusable, null if fine */
+/** @param {string} name @returns {Message | null} why the name is unusable, null if fine */
 function nameProblem(name) {
     const trimmed = typeof name === 'string' ? name.trim() : '';
-    if (!trimmed) return 'A preset needs a name.';
-    if (trimmed.length > MAX_NAME_CHARS) return `A preset name can be at most ${MAX_NAME_CHARS} characters long.`;
+    if (!trimmed) return message`A preset needs a name.`;
+    if (trimmed.length > MAX_NAME_CHARS) return message`A preset name can be at most ${MAX_NAME_CHARS} characters long.`;
     // Line breaks and control characters would break the preset list and its labels.
-    if (/[\u0000-\u001f\u007f]/.test(trimmed)) return 'A preset name cannot contain line breaks or control characters.';
+    if (/[\u0000-\u001f\u007f]/.test(trimmed)) return message`A preset name cannot contain line breaks or control characters.`;
     return null;
 }
 
 const readOnly = (/** @type {string} */ name) =>
-    new PresetError('read-only', `“${name.trim()}” is a built-in preset and cannot be changed. Use Save As to make your own copy.`);
+    new PresetError('read-only', message`“${name.trim()}” is a built-in preset and cannot be changed. Use Save As to make your own copy.`);
 const notFound = (/** @type {string} */ name) =>
-    new PresetError('not-found', `There is no preset called “${String(name).trim()}”. It may have been deleted or renamed.`);
+    new PresetError('not-found', message`There is no preset called “${String(name).trim()}”. It may have been deleted or renamed.`);
 
 /** @param {string} text */
 function checkText(text) {
-    if (typeof text !== 'string' || !text.trim()) throw new PresetError('empty', 'The preset text is empty. Write the instructions for the chat model before saving.');
-    if (text.length > MAX_TEXT_CHARS) throw new PresetError('too-long', `The preset text is ${text.length} characters long; the limit is ${MAX_TEXT_CHARS}. Shorten it before saving.`);
+    if (typeof text !== 'string' || !text.trim()) throw new PresetError('empty', message`The preset text is empty. Write the instructions for the chat model before saving.`);
+    if (text.length > MAX_TEXT_CHARS) throw new PresetError('too-long', message`The preset text is ${text.length} characters long; the limit is ${MAX_TEXT_CHARS}. Shorten it before saving.`);
 }
 
 /**
@@ -153,7 +165,7 @@ export function normaliseStore(raw) {
             const name = rawName.trim();
             const label = name || '(unnamed)';
             const why = nameProblem(rawName);
-            if (why) problems.push(`Removed a custom preset with an unusable name “${label.slice(0, MAX_NAME_CHARS)}”: ${why}`);
+            if (why) problems.push(`Removed a custom preset with an unusable name “${label.slice(0, MAX_NAME_CHARS)}”: ${why.text}`);
             else if (isPredefined(name)) problems.push(`Removed the custom preset “${name}” because a built-in preset has that name.`);
             else if (typeof text !== 'string') problems.push(`Removed the custom preset “${name}” because its text was not readable.`);
             else if (!text.trim()) problems.push(`Removed the custom preset “${name}” because its text was empty.`);
@@ -227,7 +239,7 @@ export function saveAsPreset(store, name, text, { overwrite = false } = {}) {
     checkText(text);
     const existing = customName(store, trimmed);
     if (existing !== null && !overwrite) {
-        throw new PresetError('exists', `A preset called “${existing}” already exists. Do you want to replace it?`);
+        throw new PresetError('exists', message`A preset called “${existing}” already exists. Do you want to replace it?`);
     }
     const others = customEntries(store).filter(([n]) => n !== existing);
     return withCustom(store, [...others, [trimmed, text]], trimmed);
@@ -237,7 +249,7 @@ export function saveAsPreset(store, name, text, { overwrite = false } = {}) {
  * @param {PresetStore} store @param {string} name @returns {PresetStore}
  */
 export function deletePreset(store, name) {
-    if (isPredefined(name)) throw new PresetError('read-only', `“${String(name).trim()}” is a built-in preset and cannot be deleted.`);
+    if (isPredefined(name)) throw new PresetError('read-only', message`“${String(name).trim()}” is a built-in preset and cannot be deleted.`);
     const existing = customName(store, name);
     if (existing === null) throw notFound(name);
     const selected = key(store.selected) === key(existing) ? DEFAULT_PRESET : store.selected;

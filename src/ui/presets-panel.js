@@ -5,10 +5,11 @@
  * user and shows the outcome.
  */
 import { listPresets, getPreset, selectPreset, savePreset, saveAsPreset, deletePreset, PresetError } from '../core/presets.js';
-import { ctx, toast } from '../st.js';
+import { ctx, toast, t, tk } from '../st.js';
 
-const t = (/** @type {TemplateStringsArray} */ strings, /** @type {any[]} */ ...values) =>
-    (typeof ctx().t === 'function' ? ctx().t(strings, ...values) : String.raw(strings, ...values));
+
+/** A refusal in the user's language. @param {PresetError} error */
+const explain = (error) => t(error.msg.strings, ...error.msg.values);
 
 /**
  * @param {HTMLElement} root
@@ -23,7 +24,7 @@ export function bindPresets(root, store) {
 
     const show = () => {
         const presets = listPresets(store.get());
-        select.replaceChildren(...presets.map((p) => new Option(p.readOnly ? `${p.name} ${t`(built-in)`}` : p.name, p.name)));
+        select.replaceChildren(...presets.map((p) => new Option(p.readOnly ? `${p.name} ${tk('iig_built_in', '(built-in)')}` : p.name, p.name)));
         const current = getPreset(store.get(), store.get().selected) ?? presets[0];
         select.value = current.name;
         text.value = current.text;
@@ -43,7 +44,7 @@ export function bindPresets(root, store) {
             return true;
         } catch (error) {
             if (!(error instanceof PresetError)) throw error;
-            toast(error.message, 'warning');
+            toast(explain(error), 'warning');
             return false;
         }
     };
@@ -51,7 +52,7 @@ export function bindPresets(root, store) {
     select.addEventListener('change', () => attempt(() => selectPreset(store.get(), select.value)));
 
     saveButton.addEventListener('click', () => {
-        if (attempt(() => savePreset(store.get(), select.value, text.value))) toast(t`Preset saved.`, 'success');
+        if (attempt(() => savePreset(store.get(), select.value, text.value))) toast(t`The preset has been saved.`, 'success');
     });
 
     root.querySelector('#inline_images_preset_saveas')?.addEventListener('click', async () => {
@@ -62,7 +63,7 @@ export function bindPresets(root, store) {
             store.save(saveAsPreset(store.get(), name, text.value));
         } catch (error) {
             if (!(error instanceof PresetError) || error.code !== 'exists') {
-                if (error instanceof PresetError) return toast(error.message, 'warning');
+                if (error instanceof PresetError) return toast(explain(error), 'warning');
                 throw error;
             }
             const sure = await c.callGenericPopup(t`A preset named "${name.trim()}" exists. Overwrite it?`, c.POPUP_TYPE.CONFIRM);
@@ -70,14 +71,14 @@ export function bindPresets(root, store) {
             if (!attempt(() => saveAsPreset(store.get(), name, text.value, { overwrite: true }))) return;
         }
         show();
-        toast(t`Preset saved.`, 'success');
+        toast(t`The preset has been saved.`, 'success');
     });
 
     deleteButton.addEventListener('click', async () => {
         const c = ctx();
         const name = select.value;
         if (getPreset(store.get(), name)?.readOnly) return attempt(() => deletePreset(store.get(), name));
-        const sure = await c.callGenericPopup(t`Delete the preset "${name}"?`, c.POPUP_TYPE.CONFIRM);
+        const sure = await c.callGenericPopup(t`Do you want to delete the preset "${name}"?`, c.POPUP_TYPE.CONFIRM);
         if (sure === c.POPUP_RESULT.AFFIRMATIVE) attempt(() => deletePreset(store.get(), name));
     });
 

@@ -68,7 +68,7 @@ def test_append_draws_only_missing_images(page: Page, llm: StandInLLM, images: S
     # Append again: nothing is missing, nothing is drawn.
     before = len(images.requests)
     press_images_button(page, index, "Generate missing images")
-    expect(page.locator("#toast-container .toast", has_text="0 image(s) added")).to_have_count(1, timeout=10_000)
+    expect(page.locator("#toast-container .toast", has_text="0 image(s) added to the message")).to_have_count(1, timeout=10_000)
     assert len(images.requests) == before
 
 

@@ -301,7 +301,10 @@ def test_without_image_generation_one_clear_message_and_tags_stay(page: Page, ll
     toast = page.locator("#toast-container .toast", has_text="Image Generation is not available")
     expect(toast).to_have_count(1, timeout=10_000)
     assert stpage.last_message_text(page) == reply
-    expect(last_mes(page)).to_contain_text("One. Two. Three.")
+    expect(last_mes(page).locator('[data-iig-state="failed"]')).to_have_count(2)
+    expect(last_mes(page)).not_to_contain_text("img-prompt")
+    for part in ["One.", "Two.", "Three."]:
+        expect(last_mes(page)).to_contain_text(part)
 
 
 def test_a_prompt_that_is_an_sd_mode_word_is_drawn_as_a_prompt(

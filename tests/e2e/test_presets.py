@@ -21,6 +21,13 @@ def toast_with(page: Page, text: str) -> None:
     expect(page.locator("#toast-container .toast", has_text=text).first).to_be_visible()
 
 
+def confirm(page: Page, text: str):  # type: ignore[no-untyped-def]
+    """The open popup that asks `text` (the previous one may still be closing)."""
+    dialog = page.locator("dialog[open]", has_text=text)
+    expect(dialog).to_have_count(1)
+    return dialog
+
+
 def save_as(page: Page, name: str) -> None:
     page.click("#inline_images_preset_saveas")
     stpage.popup_input(page, name)
@@ -47,7 +54,7 @@ def test_save_as_creates_edits_and_persists_a_custom_preset(page: Page, llm: Sta
     expect(editor).not_to_have_attribute("readonly", "")
     editor.fill('Write <img-prompt="..."> in film-noir style every {{words}} words.')
     page.click("#inline_images_preset_save")
-    toast_with(page, "Preset saved")
+    toast_with(page, "The preset has been saved")
     assert store(page) == {"selected": "Noir",
                            "custom": {"Noir": 'Write <img-prompt="..."> in film-noir style every {{words}} words.'}}
     llm.queue("ok")
@@ -73,11 +80,11 @@ def test_save_as_refuses_builtin_names_and_confirms_overwrites(page: Page) -> No
     page.locator("#inline_images_preset_text").fill("second {{words}} <img-prompt=\"x\">")
     # Save As onto the existing name asks first; declining keeps the old text.
     save_as(page, "Mine")
-    stpage.popup_click(page, "No")
+    confirm(page, "Overwrite it?").locator(".popup-button-cancel").click()
     assert store(page)["custom"]["Mine"].startswith("first")
     page.locator("#inline_images_preset_text").fill("second {{words}} <img-prompt=\"x\">")
     save_as(page, "Mine")
-    stpage.popup_click(page, "Yes")
+    confirm(page, "Overwrite it?").locator(".popup-button-ok").click()
     wait_until(lambda: store(page)["custom"]["Mine"].startswith("second"), what="overwritten preset")
 
 
@@ -86,7 +93,7 @@ def test_delete_removes_a_custom_preset_and_falls_back_to_default(page: Page) ->
     save_as(page, "Temporary")
     expect(page.locator("#inline_images_preset")).to_have_value("Temporary")
     page.click("#inline_images_preset_delete")
-    stpage.popup_click(page, "Yes")
+    confirm(page, "delete the preset").locator(".popup-button-ok").click()
     expect(page.locator("#inline_images_preset")).to_have_value("Default")
     assert store(page) == {"selected": "Default", "custom": {}}
     assert page.locator("#inline_images_preset option[value='Temporary']").count() == 0

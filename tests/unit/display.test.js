@@ -93,3 +93,11 @@ test('every streamed prefix renders without showing any part of the tag', () => 
         assert.ok(!out.includes('fox in'), `${k}: ${out}`);
     }
 });
+
+test('placeholders carry the caller\'s (translated) words, escaped', () => {
+    const mes = 'A <img-prompt="a cat"> B <img-prompt="a dog"> C';
+    const states = new Map([[0, { status: 'pending' }], [1, { status: 'failed', error: 'HTTP 500' }]]);
+    const out = renderForDisplay(mes, states, { hideUnfinished: true, labels: { pending: '绘制中…', failed: 'failed <b>' } });
+    assert.match(out, /<span data-iig-state="pending" title="a cat">绘制中…<\/span>/);
+    assert.match(out, /<span data-iig-state="failed" title="a dog — HTTP 500">failed &lt;b&gt;<\/span>/);
+});
