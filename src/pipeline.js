@@ -241,12 +241,6 @@ export class Pipeline {
         await job.done;
         return job;
     }
-
-    /** @param {ChatMessage} message */
-    hasPending(message) {
-        for (const job of this.jobs) if (job.message === message && job.status === 'pending') return true;
-        return false;
-    }
 }
 
 /**

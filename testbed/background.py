@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 T = TypeVar("T")
+S = TypeVar("S", bound="StandIn")
 
 
 class BackgroundServer:
@@ -69,3 +70,20 @@ class BackgroundServer:
                 pass
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+
+
+class StandIn:
+    """A stand-in backend served by a BackgroundServer: start, stop, origin."""
+
+    _server: BackgroundServer
+
+    def start(self: S) -> S:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def origin(self) -> str:
+        return self._server.url

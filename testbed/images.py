@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .background import BackgroundServer
+from .background import BackgroundServer, StandIn
 from .gate import Gate
 from .png import draw_prompt_png
 
@@ -41,7 +41,7 @@ class ImageBehaviour:
     gates: dict[str, Gate] = field(default_factory=dict)  # prompt substring -> gate to wait on
 
 
-class StandInImageServer:
+class StandInImageServer(StandIn):
     def __init__(self) -> None:
         self.behaviour = ImageBehaviour()
         self.requests: list[ImageRequest] = []
@@ -51,17 +51,9 @@ class StandInImageServer:
         self._attempts = 0
         self._server = BackgroundServer(self._app())
 
-    # -- lifecycle -------------------------------------------------------------
-    def start(self) -> "StandInImageServer":
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
     @property
     def url(self) -> str:
-        return self._server.url
+        return self.origin
 
     def reset(self) -> None:
         """Forget requests and restore default behaviour (cheap per-test reset)."""

@@ -17,7 +17,7 @@ from typing import Any, Union
 from aiohttp import web
 
 from . import storyteller
-from .background import BackgroundServer
+from .background import BackgroundServer, StandIn
 from .gate import Gate
 
 Part = Union[str, Gate, float]  # text to send, a gate to wait at, or seconds to pause
@@ -60,7 +60,7 @@ class LLMSettings:
 
 
 @dataclass
-class StandInLLM:
+class StandInLLM(StandIn):
     settings: LLMSettings = field(default_factory=LLMSettings)
     requests: list[LLMRequest] = field(default_factory=list)
 
@@ -69,22 +69,10 @@ class StandInLLM:
         self._lock = threading.Lock()
         self._server = BackgroundServer(self._app())
 
-    # -- lifecycle -------------------------------------------------------------
-    def start(self) -> "StandInLLM":
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
     @property
     def url(self) -> str:
         """Base URL as OpenAI clients want it (ending in /v1)."""
-        return f"{self._server.url}/v1"
-
-    @property
-    def origin(self) -> str:
-        return self._server.url
+        return f"{self.origin}/v1"
 
     def reset(self) -> None:
         with self._lock:

@@ -33,16 +33,13 @@ export function fillPlaceholders(template, { words }) {
     return String(template).replace(/\{\{\s*words\s*\}\}/gi, () => String(words));
 }
 
-/** A label other code can use to recognise our meta-prompt (e.g. as an extension-prompt key). */
-export const META_MARKER = 'inline-images:meta';
-
 /**
  * @typedef {{role: 'system', content: string}} MetaMessage
  */
 
 /**
- * Append the meta-prompt as a system message. The returned object is the identity callers
- * keep to move or remove exactly this message later (content alone could match a user's).
+ * Append the meta-prompt as a system message (the caller is the event's last listener, so
+ * it stays last).
  * @param {Array<any>} messages
  * @param {string} text
  * @returns {MetaMessage | null} null (nothing added) when the text is blank
@@ -53,36 +50,4 @@ export function injectMetaPrompt(messages, text) {
     const message = { role: 'system', content: text };
     messages.push(message);
     return message;
-}
-
-/**
- * Move our message back to the end if something was appended after it.
- * @param {Array<any>} messages
- * @param {object | null} message the object injectMetaPrompt returned
- * @returns {boolean} whether it moved
- */
-export function ensureLast(messages, message) {
-    if (!message) return false;
-    const index = messages.lastIndexOf(message);
-    if (index === -1 || index === messages.length - 1) return false;
-    messages.splice(index, 1);
-    messages.push(message);
-    return true;
-}
-
-/**
- * @param {Array<any>} messages
- * @param {object | null} message the object injectMetaPrompt returned
- * @returns {boolean} whether anything was removed
- */
-export function removeInjected(messages, message) {
-    if (!message) return false;
-    let removed = false;
-    for (let i = messages.length - 1; i >= 0; i--) {
-        if (messages[i] === message) {
-            messages.splice(i, 1);
-            removed = true;
-        }
-    }
-    return removed;
 }

@@ -53,6 +53,15 @@ def test_no_meta_prompt_for_quiet_generations_or_impersonation(page: Page, llm: 
         assert not any("img-prompt" in c for c in contents), contents[-2:]
 
 
+def test_no_meta_prompt_for_prompts_other_extensions_build_with_generate_raw(page: Page, llm: StandInLLM) -> None:
+    llm.queue("raw answer")
+    result = page.evaluate("""async () => await SillyTavern.getContext().generateRaw({
+        prompt: [{ role: 'user', content: 'Summarise the scene in five words.' }] })""")
+    assert result == "raw answer"
+    contents = [str(m.get("content")) for m in llm.generation_requests()[-1].messages]
+    assert not any("img-prompt" in c for c in contents), contents
+
+
 def test_streamed_reply_with_three_tags_ends_with_three_images(
         page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
     llm.queue(STORY)
