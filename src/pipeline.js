@@ -125,7 +125,14 @@ export class Pipeline {
             const src = await this.limiter.run(() => {
                 // The timeout counts from the start of drawing, not from the queue.
                 const timer = setTimeout(() => job.controller.abort(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
-                return this.deps.draw(job.prompt, signal).finally(() => clearTimeout(timer));
+                // `/sd` passes the signal on to its source, but a source that ignores it must
+                // not hold a slot of the limiter (and the job) forever: settle on abort too.
+                /** @type {Promise<never>} */
+                const aborted = new Promise((_resolve, reject) => {
+                    if (signal.aborted) reject(signal.reason);
+                    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+                });
+                return Promise.race([this.deps.draw(job.prompt, signal), aborted]).finally(() => clearTimeout(timer));
             }, { signal });
             if (job.status === 'dropped') return;
             job.status = 'ready';

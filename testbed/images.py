@@ -69,6 +69,11 @@ class StandInImageServer(StandIn):
             self.max_in_flight = 0
             self._attempts = 0
 
+    def stop(self) -> None:
+        # Release held and hanging requests first, so none is cut off mid-handler.
+        self.reset()
+        super().stop()
+
     def gate(self, prompt_part: str) -> Gate:
         """Hold every generation whose prompt contains `prompt_part` until the gate opens."""
         gate = Gate()

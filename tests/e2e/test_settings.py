@@ -108,6 +108,31 @@ def test_image_width_setting_limits_the_picture(page: Page, llm: StandInLLM, ima
     assert 0.3 < ratio <= 0.41
 
 
+def test_per_image_timeout_marks_a_hung_picture_failed_and_append_retries_it(
+        page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    stpage.open_extension_drawer(page)
+    stpage.set_field(page, "#inline_images_timeoutSeconds", "10")
+    images.behaviour.hang = True
+    reply = "The hall is silent. " + tag("a clock that never strikes") + " Nothing moves."
+    llm.queue(reply)
+    started = time.monotonic()
+    stpage.send(page, "Wait.")
+    stpage.wait_idle(page)
+    mes = page.locator("#chat .mes").last
+    failed = mes.locator('[data-iig-state="failed"]')
+    expect(failed).to_have_count(1, timeout=30_000)
+    assert time.monotonic() - started >= 9.5
+    assert "timed out after 10 s" in (failed.get_attribute("title") or "")
+    assert stpage.last_message_text(page) == reply
+    # The backend recovers; a manual append draws the picture that timed out.
+    images.behaviour.hang = False
+    added = page.evaluate("async () => (await SillyTavern.getContext().executeSlashCommandsWithOptions('/inline-images')).pipe")
+    assert added == "1"
+    expect(mes.locator("img[data-iig]")).to_have_count(1)
+    expect(failed).to_have_count(0)
+    assert stpage.last_message_text(page).count("<img ") == 1
+
+
 def test_reset_restores_defaults(page: Page) -> None:
     stpage.open_extension_drawer(page)
     stpage.set_field(page, "#inline_images_wordInterval", "700")

@@ -1,0 +1,74 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Pipeline } from '../../src/pipeline.js';
+import { setLogLevel } from '../../src/log.js';
+
+setLogLevel('SILENT');
+
+/**
+ * A pipeline whose image source is `draw`; commits are recorded, not written.
+ * @param {(prompt: string, signal: AbortSignal) => Promise<string>} draw
+ * @param {Partial<import('../../src/types').Settings>} [overrides]
+ */
+function pipeline(draw, overrides = {}) {
+    const settings = /** @type {any} */ ({
+        maxConcurrent: 1, minIntervalMs: 0, timeoutSeconds: 0.05, generateWhileStreaming: true, ...overrides,
+    });
+    /** @type {string[]} */
+    const committed = [];
+    const p = new Pipeline({
+        settings: () => settings,
+        chatId: () => 'chat',
+        draw,
+        commit: async (job) => {
+            committed.push(job.prompt);
+            return 'written';
+        },
+        changed: () => {},
+    });
+    return { p, committed };
+}
+
+test('a source that ignores the abort still times out, and frees its slot for the next image', async () => {
+    /** @type {string[]} */
+    const started = [];
+    const { p, committed } = pipeline((prompt) => {
+        started.push(prompt);
+        // The first never settles, whatever the signal says; the second draws at once.
+        return prompt === 'hangs' ? new Promise(() => {}) : Promise.resolve(`/img/${prompt}.png`);
+    });
+    const message = { mes: '<img-prompt="hangs"> then <img-prompt="draws">', swipe_id: 0 };
+    p.messageFinished(message);
+    const jobs = [...p.jobs];
+    assert.equal(jobs.length, 2);
+    await Promise.all(jobs.map((j) => j.done));
+    assert.deepEqual(started, ['hangs', 'draws']);
+    assert.equal(jobs[0].status, 'failed');
+    assert.match(jobs[0].error ?? '', /timed out after 0\.05 s/);
+    assert.equal(jobs[1].status, 'committed');
+    assert.deepEqual(committed, ['draws']);
+});
+
+test('a source that honours the abort reports the timeout, not its own abort error', async () => {
+    const { p } = pipeline((_prompt, signal) => new Promise((_resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new Error('Aborted by user')), { once: true });
+    }));
+    const message = { mes: '<img-prompt="slow">', swipe_id: 0 };
+    p.messageFinished(message);
+    const [job] = p.jobs;
+    await job.done;
+    assert.equal(job.status, 'failed');
+    assert.match(job.error ?? '', /timed out/);
+});
+
+test('an image that arrives in time is committed and its timer does not fire later', async () => {
+    const { p, committed } = pipeline(async (prompt) => `/img/${prompt}.png`, { timeoutSeconds: 0.02 });
+    const message = { mes: '<img-prompt="quick">', swipe_id: 0 };
+    p.messageFinished(message);
+    const [job] = p.jobs;
+    await job.done;
+    await new Promise((r) => setTimeout(r, 40));
+    assert.equal(job.status, 'committed');
+    assert.equal(job.controller.signal.aborted, false);
+    assert.deepEqual(committed, ['quick']);
+});
