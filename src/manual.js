@@ -166,20 +166,20 @@ export class ManualGeneration {
                 const raw = String(value ?? '').trim();
                 const id = raw === '' ? chat.length - 1 : Number(raw);
                 const mode = String(args.mode || this.settings().manualMode).toLowerCase();
-                if (!Number.isInteger(id) || id < 0) throw new Error(`/inline-images: "${raw}" is not a message id`);
-                if (!modes.includes(mode)) throw new Error(`/inline-images: mode must be replace or append, not "${mode}"`);
+                if (!Number.isInteger(id) || id < 0) throw new Error(t`/inline-images: "${raw}" is not a message id.`);
+                if (!modes.includes(mode)) throw new Error(t`/inline-images: the mode must be replace or append, not "${mode}".`);
                 const { drawn } = await this.run(id, /** @type {'replace'|'append'} */ (mode));
                 return String(drawn);
             },
-            returns: 'the number of images added',
+            returns: t`the number of images added to the message`,
             namedArgumentList: [SlashCommandNamedArgument.fromProps({
-                name: 'mode', description: 'replace: remove this message\'s generated images and draw every prompt again; append: draw only prompts without an image. Default: the setting "Default manual mode".',
+                name: 'mode', description: t`replace: remove this message's generated images and draw every prompt again; append: draw only prompts without an image. Default: the setting "Default manual mode".`,
                 typeList: [ARGUMENT_TYPE.STRING], enumList: modes.map((m) => new SlashCommandEnumValue(m)), forceEnum: true,
             })],
             unnamedArgumentList: [SlashCommandArgument.fromProps({
-                description: 'message id (default: the last message)', typeList: [ARGUMENT_TYPE.NUMBER],
+                description: t`the message id to illustrate (default: the last message)`, typeList: [ARGUMENT_TYPE.NUMBER],
             })],
-            helpString: '<div>Generates the images of a message\'s <code>&lt;img-prompt="..."&gt;</code> tags with Inline Images and waits until they are done. Returns how many were added.</div><div>Example: <pre><code>/inline-images mode=replace 3</code></pre></div>',
+            helpString: `<div>${t`Generates the images of a message's image prompts with Inline Images and waits until they are done. Returns how many were added.`}</div><div>${tk('iig_example', 'Example:')} <pre><code>/inline-images mode=replace 3</code></pre></div>`,
         }));
     }
 }

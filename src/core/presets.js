@@ -7,7 +7,7 @@
 import { DEFAULT_META_PROMPT, fillPlaceholders } from './metaprompt.js';
 
 /** @typedef {{selected: string, custom: Record<string, string>}} PresetStore */
-/** @typedef {{name: string, text: string, readOnly: boolean, description?: string}} PresetEntry */
+/** @typedef {{name: string, text: string, readOnly: boolean, description?: string, descriptionKey?: string}} PresetEntry */
 
 export const MAX_NAME_CHARS = 80;
 export const MAX_TEXT_CHARS = 20000;
@@ -67,11 +67,12 @@ Rules:
 
 ${CLOSING}`;
 
-/** @type {ReadonlyArray<Readonly<{name: string, description: string, text: string}>>} */
+/** `descriptionKey` is the description's i18n key (the drawer shows it translated).
+ * @type {ReadonlyArray<Readonly<{name: string, description: string, descriptionKey: string, text: string}>>} */
 export const PREDEFINED = Object.freeze([
-    Object.freeze({ name: DEFAULT_PRESET, description: 'Plain visual descriptions that work with any image model.', text: DEFAULT_META_PROMPT }),
-    Object.freeze({ name: 'NAI 4.5 Full', description: 'Danbooru-style tags tuned for NovelAI Diffusion V4.5 (Full), with separate sections for each character.', text: NAI_TEXT }),
-    Object.freeze({ name: 'Natural language (FLUX, SDXL, DALL-E)', description: 'One or two descriptive sentences for models that read prose, such as FLUX, SDXL and DALL-E.', text: NATURAL_TEXT }),
+    Object.freeze({ name: DEFAULT_PRESET, descriptionKey: 'iig_preset_desc_default', description: 'Plain visual descriptions that work with any image model.', text: DEFAULT_META_PROMPT }),
+    Object.freeze({ name: 'NAI 4.5 Full', descriptionKey: 'iig_preset_desc_nai', description: 'Danbooru-style tags tuned for NovelAI Diffusion V4.5 (Full), with separate sections for each character.', text: NAI_TEXT }),
+    Object.freeze({ name: 'Natural language (FLUX, SDXL, DALL-E)', descriptionKey: 'iig_preset_desc_natural', description: 'One or two descriptive sentences for models that read prose, such as FLUX, SDXL and DALL-E.', text: NATURAL_TEXT }),
 ]);
 
 /** Names are compared this way everywhere, so "noir" and "Noir" can never both exist. */
@@ -189,7 +190,7 @@ export function normaliseStore(raw) {
  * @returns {PresetEntry[]} built-ins first in their fixed order, then the user's by name
  */
 export function listPresets(store) {
-    const builtIn = PREDEFINED.map((p) => ({ name: p.name, text: p.text, readOnly: true, description: p.description }));
+    const builtIn = PREDEFINED.map((p) => ({ name: p.name, text: p.text, readOnly: true, description: p.description, descriptionKey: p.descriptionKey }));
     const own = customEntries(store)
         .map(([name, text]) => ({ name, text, readOnly: false }))
         .sort((a, b) => a.name.localeCompare(b.name));

@@ -29,7 +29,8 @@ export function bindPresets(root, store) {
         select.value = current.name;
         text.value = current.text;
         text.readOnly = current.readOnly;
-        description.textContent = current.description ?? '';
+        description.textContent = current.descriptionKey && current.description
+            ? tk(current.descriptionKey, current.description) : current.description ?? '';
         // Dimmed, not SillyTavern's `disabled` (which swallows clicks): a click on a built-in
         // preset's Save or Delete explains why it cannot be done.
         saveButton.classList.toggle('iig-dimmed', current.readOnly);

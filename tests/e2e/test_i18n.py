@@ -24,6 +24,10 @@ def test_drawer_and_messages_in_simplified_chinese(page: Page, sillytavern: Sill
         expect(drawer.locator("[data-i18n='iig_enabled']")).to_have_text("启用")
         expect(drawer.locator("[data-i18n='iig_help_maxConcurrent']")).to_contain_text("严格按顺序")
         expect(page.locator("#inline_images_preset option").first).to_have_text("Default （内置）")
+        expect(page.locator("#inline_images_preset_description")).to_have_text("朴素的画面描述，适用于任何图像模型。")
+        help_text = page.evaluate("""() => SillyTavern.getContext().SlashCommandParser.commands['inline-images']
+            .namedArgumentList[0].description""")
+        assert help_text.startswith("replace：移除此消息中已生成的图片")
         page.click("#inline_images_preset_save")  # a built-in preset: refused, in Chinese
         expect(page.locator("#toast-container .toast", has_text="是内置预设，无法修改")).to_have_count(1)
     finally:

@@ -3,6 +3,7 @@
 // way SillyTavern's t() looks them up ("text ${0} more").
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { PREDEFINED } from '../../src/core/presets.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -37,5 +38,7 @@ export function extractKeys() {
         }
         for (const m of js.matchAll(/\btk\('([^']+)', '((?:[^'\\]|\\.)*)'\)/g)) keys.set(m[1], m[2]);
     }
+    // Built-in presets' descriptions are shown through tk(descriptionKey, description).
+    for (const p of PREDEFINED) keys.set(p.descriptionKey, p.description);
     return keys;
 }
