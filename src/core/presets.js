@@ -35,8 +35,8 @@ The pictures are drawn by NovelAI Diffusion V4.5, which reads Danbooru-style tag
 6. Style last, and only when the scene calls for one: watercolor (medium), monochrome, sketch.
 V4.5 also understands short plain-English phrases, so an action no tag covers can be a brief phrase, such as holding a lantern up to a dark doorway.
 
-Two or more characters: write the shared scene first (count tags, setting, lighting, camera), then each character's own tags in a section after ' | ', one section per character, each starting with girl or boy:
-<img-prompt="1girl, 1boy, tavern interior, night, candlelight, cowboy shot | girl, long red hair, green eyes, leather armor, smiling, raising a mug | boy, short black hair, scar on cheek, grey cloak, sitting, arms crossed">
+Two or more characters: write the shared scene first (count tags, setting, lighting, camera), then each character's tags as one group after the other, each group starting with girl or boy, so every trait stays next to its character. Everything stays one comma-separated list: the picture is sent as a single prompt, so a separator such as | would only confuse the model:
+<img-prompt="1girl, 1boy, tavern interior, night, candlelight, cowboy shot, girl, long red hair, green eyes, leather armor, smiling, raising a mug, boy, short black hair, scar on cheek, grey cloak, sitting, arms crossed">
 For an action between them, tag the one doing it with source# and the one receiving it with target#, such as source#hug and target#hug.
 
 Rules:
@@ -71,7 +71,7 @@ ${CLOSING}`;
  * @type {ReadonlyArray<Readonly<{name: string, description: string, descriptionKey: string, text: string}>>} */
 export const PREDEFINED = Object.freeze([
     Object.freeze({ name: DEFAULT_PRESET, descriptionKey: 'iig_preset_desc_default', description: 'Plain visual descriptions that work with any image model.', text: DEFAULT_META_PROMPT }),
-    Object.freeze({ name: 'NAI 4.5 Full', descriptionKey: 'iig_preset_desc_nai', description: 'Danbooru-style tags tuned for NovelAI Diffusion V4.5 (Full), with separate sections for each character.', text: NAI_TEXT }),
+    Object.freeze({ name: 'NAI 4.5 Full', descriptionKey: 'iig_preset_desc_nai', description: "Danbooru-style tags tuned for NovelAI Diffusion V4.5 (Full), with each character's tags grouped together.", text: NAI_TEXT }),
     Object.freeze({ name: 'Natural language (FLUX, SDXL, DALL-E)', descriptionKey: 'iig_preset_desc_natural', description: 'One or two descriptive sentences for models that read prose, such as FLUX, SDXL and DALL-E.', text: NATURAL_TEXT }),
 ]);
 

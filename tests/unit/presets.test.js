@@ -36,14 +36,17 @@ test('PREDEFINED holds the three built-ins, frozen, in order', () => {
     }
 });
 
-test('the NAI preset asks for tags, character sections and no quality tags', () => {
+test('the NAI preset asks for tags, one group per character and no quality tags', () => {
     const text = PREDEFINED[1].text;
-    for (const must of ['1girl', 'no humans', 'cowboy shot', ' | ', 'masterpiece', 'best quality', 'double quotes']) {
+    for (const must of ['1girl', 'no humans', 'cowboy shot', 'one group after the other', 'masterpiece', 'best quality', 'double quotes']) {
         assert.ok(text.includes(must), must);
     }
     assert.match(text, /Do not add quality/);
-    const example = parseTags(text).map((t) => t.prompt).find((p) => p.includes('|'));
-    assert.ok(example && example.split(' | ').length === 3);
+    // SillyTavern sends NovelAI one base prompt (no character prompts), so the example is one
+    // comma-separated list: the shared scene, then each character's group.
+    const example = parseTags(text).map((t) => t.prompt).find((p) => p.startsWith('1girl, 1boy'));
+    assert.ok(example && !example.includes('|'));
+    assert.ok(example.indexOf(', girl, ') < example.indexOf(', boy, '));
 });
 
 test('the natural-language preset asks for prose, not tags', () => {
