@@ -11,7 +11,7 @@ import { GenerationTracker } from './generation.js';
 import { insertImage } from './core/insertion.js';
 import { isSdModeKeyword } from './core/parser.js';
 import { renderForDisplay } from './core/display.js';
-import { pruneChatCompletion, pruneText } from './core/prune.js';
+import { pruneChatCompletion, pruneText, restoreContinuedText } from './core/prune.js';
 import { bindPanel } from './ui/panel.js';
 import { bindPresets } from './ui/presets-panel.js';
 import { injectMetaPrompt } from './core/metaprompt.js';
@@ -88,7 +88,7 @@ function refresh(message) {
 /** The message SillyTavern is streaming into, if any. */
 function streamingTarget() {
     const sp = ctx().streamingProcessor;
-    if (!sp || sp.messageId < 0 || sp.type === 'impersonate' || sp.isFinished) return null;
+    if (!sp || sp.messageId < 0 || sp.type === 'impersonate' || sp.isFinished || sp.isStopped) return null;
     const message = ctx().chat[sp.messageId];
     return message ? { message, sp } : null;
 }
@@ -105,15 +105,69 @@ function onStreamToken(text) {
     pipeline.streamText(message, text);
 }
 
+/**
+ * Messages being continued, with their text from before (images included). SillyTavern
+ * continues from the interceptor's pruned copy and writes that back with the new text.
+ * @type {Map<import('./types').ChatMessage, string>}
+ */
+const continued = new Map();
+
+/**
+ * Put the images back into the part of a continued message that was there before. Edits
+ * the text in place, synchronously: SillyTavern renders and saves the message after its
+ * MESSAGE_RECEIVED listeners. @param {import('./types').ChatMessage} message
+ * @returns {boolean} whether the text changed
+ */
+function restoreContinued(message) {
+    const original = continued.get(message);
+    if (original === undefined) return false;
+    continued.delete(message);
+    const before = message.mes ?? '';
+    const after = restoreContinuedText(before, original);
+    if (after === before) return false;
+    const swipeId = message.swipe_id ?? 0;
+    if (Array.isArray(message.swipes) && message.swipes[swipeId] === before) message.swipes[swipeId] = after;
+    message.mes = after;
+    log.debug('put the images back into a continued message');
+    return true;
+}
+
 /** @param {number} messageId */
 function onMessageReceived(messageId) {
     const message = ctx().chat[messageId];
     if (!message) return;
+    if (restoreContinued(message)) refresh(message);
     if (!settings.enabled || message.is_user || message.is_system) {
-        pipeline.streams.delete(message);
+        pipeline.settle(message); // images already drawn are kept; no new ones start
         return;
     }
     pipeline.messageFinished(message);
+}
+
+/**
+ * After a generation ends or stops, settle what MESSAGE_RECEIVED did not: SillyTavern sends
+ * none when a swipe or continue fails mid-stream. Both steps are idempotent, so running
+ * after a normal finish changes nothing.
+ */
+let settleTimer = 0;
+function settleAfterGeneration() {
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(() => {
+        // A new generation has begun: its own end settles everything then.
+        if (tracker.current) return;
+        const active = streamingTarget()?.message;
+        for (const message of [...continued.keys()]) {
+            if (message === active) continue;
+            const original = /** @type {string} */ (continued.get(message));
+            continued.delete(message);
+            void rewriteMessage(message, message.swipe_id ?? 0, (text) => restoreContinuedText(text, original));
+        }
+        for (const message of [...pipeline.streams.keys()]) {
+            if (message === active) continue;
+            if (settings.enabled && ctx().chat.includes(message)) pipeline.messageFinished(message);
+            else pipeline.settle(message);
+        }
+    }, 300);
 }
 
 /** CHAT_COMPLETION_PROMPT_READY: prune our images, add the meta-prompt last. */
@@ -133,10 +187,14 @@ function onPromptReady(/** @type {{chat: any[], dryRun: boolean}} */ data) {
  * @param {any[]} chat @param {number} _contextSize @param {Function} _abort @param {string} type
  */
 async function interceptor(chat, _contextSize, _abort, type) {
+    const c = ctx();
+    if (type === 'continue') {
+        const target = c.chat[c.chat.length - 1];
+        if (typeof target?.mes === 'string' && target.mes.includes('data-iig')) continued.set(target, target.mes);
+    }
     for (const message of chat) {
         if (typeof message?.mes === 'string' && message.mes.includes('data-iig')) message.mes = pruneText(message.mes);
     }
-    const c = ctx();
     // Chat completion gets it from the prompt event (as the last message); clearing it here
     // keeps a text-completion leftover from leaking in after the user switches API.
     const wanted = settings.enabled && c.mainApi !== 'openai' && GenerationTracker.isReadByUser(type);
@@ -151,8 +209,15 @@ function registerEvents() {
         // Stay the last listener even if another extension asked for that after us.
         if (!dryRun) eventSource.makeLast(E.CHAT_COMPLETION_PROMPT_READY, onPromptReady);
     });
-    eventSource.on(E.GENERATION_ENDED, () => tracker.ended());
-    eventSource.on(E.GENERATION_STOPPED, () => tracker.ended());
+    const ended = () => {
+        tracker.ended();
+        // The text-completion meta-prompt is for the reply just made; left in place, it
+        // would go into prompts built later without our interceptor (token counting).
+        ctx().setExtensionPrompt?.(EXT_PROMPT_KEY, '', 1, 0, false, 0);
+        settleAfterGeneration();
+    };
+    eventSource.on(E.GENERATION_ENDED, ended);
+    eventSource.on(E.GENERATION_STOPPED, ended);
     eventSource.makeLast(E.CHAT_COMPLETION_PROMPT_READY, onPromptReady);
     eventSource.on(E.STREAM_TOKEN_RECEIVED, onStreamToken);
     eventSource.on(E.MESSAGE_RECEIVED, onMessageReceived);
@@ -172,6 +237,9 @@ function registerDisplayHook() {
     formatter.addHook((/** @type {string} */ mes, /** @type {any} */ fctx) => {
         if (fctx?.isUser || fctx?.isSystem || typeof mes !== 'string') return mes;
         const message = ctx().chat[fctx?.messageId];
+        // While a continue streams, the text lacks the images of its earlier part.
+        const original = message ? continued.get(message) : undefined;
+        if (original !== undefined) mes = restoreContinuedText(mes, original);
         const states = message && pipeline ? pipeline.statesFor(message) : null;
         return renderForDisplay(mes, states, { hideUnfinished: true, labels: states ? placeholderLabels() : undefined });
     }, { stage: formatter.stage?.BEFORE_REGEX ?? 'beforeRegex', order: formatter.order?.EARLY ?? 10 });
@@ -241,3 +309,4 @@ function init() {
 }
 
 init();
+

@@ -76,13 +76,22 @@ export class Pipeline {
      * @param {ChatMessage} message
      */
     messageFinished(message) {
-        this.streams.delete(message);
         const swipeId = message.swipe_id ?? 0;
         const text = message.mes ?? '';
         parseTags(text).forEach((tag, ordinal) => {
             if (imageAfter(text, tag)) return;
             this.ensureJob(message, swipeId, ordinal, tag.prompt);
         });
+        this.settle(message);
+    }
+
+    /**
+     * The text of `message` no longer moves: commit the images that finished while it did.
+     * Starts nothing (used alone when the extension was turned off mid-reply).
+     * @param {ChatMessage} message
+     */
+    settle(message) {
+        this.streams.delete(message);
         for (const job of this.jobs) {
             if (job.message === message && job.status === 'ready') void this.commit(job);
         }

@@ -20,7 +20,16 @@ from . import storyteller
 from .background import BackgroundServer, StandIn
 from .gate import Gate
 
-Part = Union[str, Gate, float]  # text to send, a gate to wait at, or seconds to pause
+
+
+@dataclass(frozen=True)
+class StreamError:
+    """In a streamed reply: send an OpenAI-style error event here and end the stream
+    (an upstream failure mid-reply). Non-streamed replies answer HTTP 502 instead."""
+    message: str = "stand-in failure mid-stream"
+
+
+Part = Union[str, Gate, float, StreamError]  # text, a gate to wait at, seconds to pause, or a failure
 
 
 @dataclass
@@ -33,6 +42,10 @@ class Reply:
 
     def full_text(self) -> str:
         return "".join(p for p in self.parts if isinstance(p, str))
+
+    def fails(self) -> str | None:
+        """The message of the reply's StreamError, if it has one."""
+        return next((p.message for p in self.parts if isinstance(p, StreamError)), None)
 
 
 @dataclass
@@ -140,6 +153,8 @@ class StandInLLM(StandIn):
 
         if not record.streamed:
             await self._hold(reply)
+            if reply.fails():
+                return web.json_response({"error": {"message": reply.fails()}}, status=502)
             record.completed = True
             return web.json_response({
                 "id": "chatcmpl-standin", "object": "chat.completion", "created": int(time.time()),
@@ -164,6 +179,8 @@ class StandInLLM(StandIn):
 
         if not record.streamed:
             await self._hold(reply)
+            if reply.fails():
+                return web.json_response({"error": {"message": reply.fails()}}, status=502)
             record.completed = True
             return web.json_response({**chunk(reply.full_text(), "stop"),
                                       "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}})
@@ -190,6 +207,10 @@ class StandInLLM(StandIn):
                 if isinstance(part, float):
                     await asyncio.sleep(part)
                     continue
+                if isinstance(part, StreamError):
+                    await response.write(f"data: {json.dumps({'error': {'message': part.message}})}\n\n".encode())
+                    await response.write_eof()
+                    return response
                 for i in range(0, len(part), settings.chunk_chars):
                     piece = part[i:i + settings.chunk_chars]
                     await response.write(f"data: {json.dumps(make_chunk(piece))}\n\n".encode())

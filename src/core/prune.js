@@ -48,3 +48,19 @@ export function pruneChatCompletion(messages) {
     }
     return changed;
 }
+
+/**
+ * SillyTavern continues a message from the text the generate interceptor left, which we
+ * pruned, and writes that text plus the new part back. Put our images back into the part
+ * that was there before: `current` starts with `pruneText(original)`, so swap that prefix
+ * for `original`. Anything else (the user edited it, a different message) stays as it is.
+ * @param {string} current the message text after the continue
+ * @param {string} original the text before the continue, with images
+ * @returns {string}
+ */
+export function restoreContinuedText(current, original) {
+    if (current.startsWith(original)) return current;
+    const pruned = pruneText(original);
+    if (pruned === original || !current.startsWith(pruned)) return current;
+    return original + current.slice(pruned.length);
+}

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import html
 
+import pytest
+
 from playwright.sync_api import Page, expect
 
 from testbed import stpage
 from testbed.gate import Gate
 from testbed.images import StandInImageServer
-from testbed.llm import Reply, StandInLLM
+from testbed.llm import Reply, StandInLLM, StreamError
 from testbed.sillytavern import SillyTavern
 
 from .helpers import images_in, saved_messages, tag, wait_until
@@ -170,6 +172,57 @@ def test_next_prompt_keeps_tags_but_not_our_images(page: Page, llm: StandInLLM, 
     assert any(images_in(m["mes"]) for m in saved_messages(sillytavern, page))
 
 
+def continue_reply(page: Page) -> None:
+    """Press Continue as a user does (the options menu), and wait until the reply is final."""
+    before = page.evaluate("() => SillyTavern.getContext().chat.at(-1).mes")
+    page.click("#options_button")
+    page.click("#option_continue")
+    page.wait_for_function("(b) => SillyTavern.getContext().chat.at(-1).mes !== b", arg=before, timeout=30_000)
+    stpage.wait_idle(page)
+
+
+@pytest.mark.parametrize("streamed", [True, False], ids=["streamed", "not-streamed"])
+def test_continue_keeps_the_pictures_already_in_the_message(
+        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern, streamed: bool) -> None:
+    stpage.set_streaming(page, streamed)
+    try:
+        llm.queue("Part one. " + tag("a lighthouse on a cliff") + " The lamp turns.",
+                  " Part two. " + tag("a ship in a storm") + " The end.")
+        stpage.send(page, "Begin.")
+        expect(last_mes(page).locator("img[data-iig]")).to_have_count(1, timeout=30_000)
+        first = wait_until(lambda: images_in(saved_messages(sillytavern, page)[-1]["mes"]), what="first image saved")
+        continue_reply(page)
+        request = llm.generation_requests()[-1]
+        joined = "\n".join(str(m.get("content")) for m in request.messages)
+        assert "data-iig" not in joined, "the continued message went out without our images"
+        assert request.messages[-1]["role"] == "system" and "img-prompt" in request.messages[-1]["content"]
+        expect(last_mes(page).locator("img[data-iig]")).to_have_count(2, timeout=30_000)
+        saved = wait_until(lambda: len(images_in(saved_messages(sillytavern, page)[-1]["mes"])) == 2
+                           and saved_messages(sillytavern, page)[-1]["mes"], what="both images saved")
+        # The first picture is the same file, not drawn again; the text reads on after it.
+        assert images_in(saved)[0] == first[0]
+        assert drawn(images) == ["a lighthouse on a cliff", "a ship in a storm"]
+        assert saved.index("The lamp turns.") < saved.index("Part two.")
+    finally:
+        stpage.set_streaming(page, True)
+
+
+def test_regenerate_and_swipe_get_the_meta_prompt(page: Page, llm: StandInLLM) -> None:
+    llm.queue("First.", "Regenerated.", "Swiped.")
+    stpage.send(page, "Hi.")
+    stpage.wait_idle(page)
+    page.evaluate("async () => await SillyTavern.getContext().executeSlashCommandsWithOptions('/regenerate')")
+    page.wait_for_function("() => SillyTavern.getContext().chat.at(-1).mes === 'Regenerated.'")
+    stpage.wait_idle(page)
+    page.evaluate("async () => await SillyTavern.getContext().executeSlashCommandsWithOptions('/swipe')")
+    page.wait_for_function("() => SillyTavern.getContext().chat.at(-1).mes === 'Swiped.'")
+    stpage.wait_idle(page)
+    requests = llm.generation_requests()[-3:]
+    for request in requests:
+        last = request.messages[-1]
+        assert last["role"] == "system" and "img-prompt" in last["content"], last
+
+
 def test_prompt_with_quotes_and_angle_bracket_is_drawn_exactly(
         page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
     llm.queue('A sign read: <img-prompt="a shop sign saying \\"OPEN > CLOSED\\", neon"> and that was all.')
@@ -234,6 +287,26 @@ def test_swipe_while_images_pending_puts_them_in_the_right_swipe(
     assert message["mes"] == "Swipe one, no pictures."
     assert not images_in(message["swipes"][1])
     expect(last_mes(page).locator("img[data-iig]")).to_have_count(0)
+
+
+def test_swipe_that_fails_mid_stream_keeps_the_picture_of_its_complete_tag(
+        page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    # SillyTavern sends no MESSAGE_RECEIVED when a swipe's stream fails; the picture of the
+    # tag that was complete must still be written into that swipe.
+    llm.queue("Swipe zero.", Reply(["Swipe one. ", tag("a broken rope bridge"), " It swayed ",
+                                    StreamError("the model went away")]))
+    stpage.send(page, "A bridge.")
+    stpage.wait_idle(page)
+    index = stpage.last_index(page)
+    page.evaluate("async () => await SillyTavern.getContext().executeSlashCommandsWithOptions('/swipe')")
+    page.wait_for_function("(i) => SillyTavern.getContext().chat[i].swipes?.length === 2", arg=index)
+    stpage.wait_idle(page)
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(1, timeout=30_000)
+    message = wait_until(lambda: (m := page.evaluate("(i) => SillyTavern.getContext().chat[i]", index))
+                         and images_in(m["swipes"][1]) and m, what="image in swipe 1")
+    assert message["swipe_id"] == 1
+    assert [p for _s, p in images_in(message["mes"])] == ["a broken rope bridge"]
+    assert message["swipes"][0] == "Swipe zero."
 
 
 def test_chat_switch_while_pending_leaves_both_chats_unchanged(

@@ -49,6 +49,9 @@ def test_text_completion_reply_gets_images_and_the_next_prompt_is_pruned(
     assert first.path == "/v1/completions"
     assert "img-prompt" in first.prompt[-3000:], "the meta-prompt sits near the end of the prompt"
     assert images.prompts()[-1].endswith("a winding road through autumn hills")
+    # Nothing lingers for prompts built after the reply (token counting, other extensions).
+    lingering = text_page.evaluate("() => SillyTavern.getContext().extensionPrompts['inline_images_meta']?.value ?? ''")
+    assert lingering == ""
 
     stpage.send(text_page, "And then?")
     stpage.wait_idle(text_page)

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from testbed.images import StandInImageServer
-from testbed.llm import Reply, StandInLLM
+from testbed.llm import Reply, StandInLLM, StreamError
 from testbed.storyteller import write_story
 from testbed.sillytavern import Backends, SillyTavern
 
@@ -99,6 +99,18 @@ def test_stream_pauses_at_a_gate_until_opened(llm: StandInLLM) -> None:
     thread.join(5)
     pieces = [json.loads(p)["choices"][0]["delta"].get("content", "") for p in sse_payloads(result["raw"])[:-1]]
     assert "".join(pieces) == "before after"
+
+
+def test_a_reply_can_fail_mid_stream_or_outright(llm: StandInLLM) -> None:
+    llm.queue(Reply(["half a ", StreamError("upstream died"), "never sent"]),
+              Reply(["whole", StreamError("upstream died")]))
+    status, raw = post(llm.url + "/chat/completions", {"stream": True, "messages": []})
+    payloads = [json.loads(p) for p in sse_payloads(raw)]
+    assert "".join(p["choices"][0]["delta"].get("content", "") for p in payloads[:-1]) == "half a "
+    assert payloads[-1] == {"error": {"message": "upstream died"}}
+    assert b"[DONE]" not in raw
+    status, raw = post(llm.url + "/chat/completions", {"messages": []})
+    assert status == 502 and json.loads(raw)["error"]["message"] == "upstream died"
 
 
 def txt2img(images: StandInImageServer, prompt: str, timeout: float = 10) -> tuple[int, bytes]:

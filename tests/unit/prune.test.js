@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { pruneText, pruneChatCompletion } from '../../src/core/prune.js';
+import { pruneText, pruneChatCompletion, restoreContinuedText } from '../../src/core/prune.js';
 import { imageMarkup } from '../../src/core/insertion.js';
 
 const img = imageMarkup({ src: '/user/images/fox.png', prompt: 'a fox' });
@@ -38,4 +38,15 @@ test('pruneChatCompletion returns 0 when nothing changes and tolerates junk', ()
     assert.equal(pruneChatCompletion([{ role: 'user', content: 'hi' }]), 0);
     assert.equal(pruneChatCompletion([]), 0);
     assert.equal(pruneChatCompletion(/** @type {any} */ ([null, 5, { role: 'x' }])), 0);
+});
+
+test('restoreContinuedText puts the images back into the continued part, once', () => {
+    const original = `A <img-prompt="a fox">${img} B`;
+    const continued = `${pruneText(original)} C <img-prompt="an owl"> D`;
+    const restored = restoreContinuedText(continued, original);
+    assert.equal(restored, `${original} C <img-prompt="an owl"> D`);
+    assert.equal(restoreContinuedText(restored, original), restored, 'idempotent');
+    // The user edited the old part, or there were no images: left alone.
+    assert.equal(restoreContinuedText('A <img-prompt="a fox"> X C', original), 'A <img-prompt="a fox"> X C');
+    assert.equal(restoreContinuedText('plain more', 'plain'), 'plain more');
 });
