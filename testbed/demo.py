@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .images import StandInImageServer
 from .llm import StandInLLM
-from .sillytavern import EXTENSION_FOLDER, REPO_ROOT, Backends, SillyTavern, SillyTavernError
+from .sillytavern import EXTENSION_FOLDER, IMAGE_URL_SETTING, REPO_ROOT, Backends, SillyTavern, SillyTavernError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -22,12 +22,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8000, help="SillyTavern's port on 127.0.0.1 (default 8000)")
     parser.add_argument("--llm-url", help="a real OpenAI-compatible API base URL, e.g. http://127.0.0.1:5001/v1")
     parser.add_argument("--llm-model", default=None, help="model name to request from --llm-url")
-    parser.add_argument("--image-url", help="a real A1111/Forge (or ComfyUI with --image-source comfy) URL")
-    parser.add_argument("--image-source", default="auto",
-                        help="SillyTavern image source for --image-url: auto (A1111/Forge), comfy, ... (default auto)")
+    parser.add_argument("--llm-key", default=None,
+                        help="API key for --llm-url (saved in SillyTavern's secrets.json of this data root)")
+    parser.add_argument("--image-url", help="a real image server URL: A1111/Forge, or another local source with --image-source")
+    parser.add_argument("--image-source", default="auto", choices=sorted(IMAGE_URL_SETTING),
+                        help="SillyTavern image source for --image-url: auto (A1111/Forge), vlad (SD.Next), comfy "
+                             "(ComfyUI), drawthings, sdcpp (default auto). Cloud sources (NovelAI, OpenAI, ...) "
+                             "are set up in SillyTavern's Image Generation panel.")
     parser.add_argument("--no-stream", action="store_true", help="turn streaming off")
     parser.add_argument("--data-dir", type=Path, default=None,
-                        help="keep SillyTavern's data here across runs (default: a fresh temporary folder)")
+                        help="keep SillyTavern's data here across runs (default: a fresh temporary folder); "
+                             "each run still points it at this run's LLM and image server")
     return parser.parse_args(argv)
 
 
@@ -49,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             image_url = images.url
         backends = Backends(llm_url=llm_url, image_url=image_url,
                             image_source=args.image_source if args.image_url else "auto",
-                            llm_model=args.llm_model or "stand-in-storyteller")
+                            llm_model=args.llm_model or "stand-in-storyteller",
+                            llm_key=args.llm_key if args.llm_url else None)
         st = SillyTavern(backends, streaming=not args.no_stream, port=args.port,
                          extensions={EXTENSION_FOLDER: REPO_ROOT}, data_root=args.data_dir,
                          open_character="default_Seraphina.png")

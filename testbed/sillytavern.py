@@ -66,11 +66,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Image Generation sources that talk to a local URL, and the setting holding it.
+IMAGE_URL_SETTING = {"auto": "auto_url", "vlad": "vlad_url", "comfy": "comfy_url",
+                     "drawthings": "drawthings_url", "sdcpp": "sdcpp_url"}
+
+
 @dataclass
 class Backends:
     llm_url: str  # OpenAI-compatible base URL, ending in /v1
-    image_url: str  # A1111/Forge origin
-    image_source: str = "auto"
+    image_url: str  # the image server's origin, for `image_source`
+    image_source: str = "auto"  # one of IMAGE_URL_SETTING
     llm_model: str = "stand-in-storyteller"
     llm_key: str | None = None
 
@@ -148,31 +153,54 @@ class SillyTavern:
         (self.data_root / "config.yaml").write_text(yaml.safe_dump(config))  # type: ignore[operator]
 
     def _seed_settings(self, package: Path) -> None:
+        """A fresh data root gets SillyTavern's default settings, set up for the testbed. A
+        kept one (--data-dir) keeps everything the user saved except where the backends
+        are, which this run decides (the stand-ins get new ports on every run)."""
         target = self.user_dir / "settings.json"
-        if target.exists():  # never overwrite what a user (or an earlier run) saved
-            return
-        settings: dict[str, Any] = json.loads((package / "default" / "content" / "settings.json").read_text())
+        fresh = not target.exists()
+        source = package / "default" / "content" / "settings.json" if fresh else target
+        settings: dict[str, Any] = json.loads(source.read_text())
         b = self.backends
-        settings["firstRun"] = False
-        settings["main_api"] = "openai" if self.api == "chat" else "textgenerationwebui"
+        if fresh:
+            settings["firstRun"] = False
+            settings["main_api"] = "openai" if self.api == "chat" else "textgenerationwebui"
+            power = settings.setdefault("power_user", {})
+            power["auto_connect"] = True
+            if self.open_character:
+                power["auto_load_chat"] = True
+                settings["active_character"] = self.open_character
         oai = settings.setdefault("oai_settings", {})
         oai.update({"chat_completion_source": "custom", "custom_url": b.llm_url,
                     "custom_model": b.llm_model, "stream_openai": self.streaming})
         textgen = settings.setdefault("textgenerationwebui_settings", {})
         origin = b.llm_url[:-3] if b.llm_url.endswith("/v1") else b.llm_url
-        textgen.update({"type": "generic", "server_urls": {"generic": origin},
+        textgen.update({"type": "generic", "server_urls": {**textgen.get("server_urls", {}), "generic": origin},
                         "generic_model": b.llm_model, "streaming": self.streaming})
         settings["api_server_textgenerationwebui"] = origin
-        power = settings.setdefault("power_user", {})
-        power["auto_connect"] = True
-        if self.open_character:
-            power["auto_load_chat"] = True
-            settings["active_character"] = self.open_character
-        ext = settings.setdefault("extension_settings", {})
-        sd = ext.setdefault("sd", {})
-        sd.update({"source": b.image_source, "auto_url": b.image_url, "auto_auth": ""})
+        sd = settings.setdefault("extension_settings", {}).setdefault("sd", {})
+        sd.update({"source": b.image_source, IMAGE_URL_SETTING[b.image_source]: b.image_url})
+        if fresh:
+            sd["auto_auth"] = ""
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(settings, indent=2))
+        if b.llm_key:
+            self._seed_llm_key(b.llm_key)
+
+    def _seed_llm_key(self, key: str) -> None:
+        """The API key for both chat completion (custom) and text completion (generic), in
+        the flat secrets.json form, which SillyTavern migrates to its current one on start."""
+        path = self.user_dir / "secrets.json"
+        secrets: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        if any(isinstance(v, list) for v in secrets.values()):
+            # Already in the current form: add the key as the active one.
+            for name in ("api_key_custom", "api_key_generic"):
+                entries = secrets.setdefault(name, [])
+                for entry in entries:
+                    entry["active"] = False
+                entries.append({"id": f"demo-{name}", "value": key, "label": "demo", "active": True})
+        else:
+            secrets.update({"api_key_custom": key, "api_key_generic": key})
+        path.write_text(json.dumps(secrets, indent=4))
 
     # -- run -----------------------------------------------------------------------
     def start(self, timeout: float = 180.0) -> "SillyTavern":

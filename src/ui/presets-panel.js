@@ -6,6 +6,7 @@
  */
 import { listPresets, getPreset, selectPreset, savePreset, saveAsPreset, deletePreset, PresetError } from '../core/presets.js';
 import { ctx, toast, t, tk } from '../st.js';
+import { escapeAttr } from '../core/insertion.js';
 
 
 /** A refusal in the user's language. @param {PresetError} error */
@@ -67,7 +68,7 @@ export function bindPresets(root, store) {
                 if (error instanceof PresetError) return toast(explain(error), 'warning');
                 throw error;
             }
-            const sure = await c.callGenericPopup(t`A preset named "${name.trim()}" exists. Overwrite it?`, c.POPUP_TYPE.CONFIRM);
+            const sure = await c.callGenericPopup(t`A preset named "${escapeAttr(name.trim())}" exists. Overwrite it?`, c.POPUP_TYPE.CONFIRM);
             if (sure !== c.POPUP_RESULT.AFFIRMATIVE) return;
             if (!attempt(() => saveAsPreset(store.get(), name, text.value, { overwrite: true }))) return;
         }
@@ -79,7 +80,7 @@ export function bindPresets(root, store) {
         const c = ctx();
         const name = select.value;
         if (getPreset(store.get(), name)?.readOnly) return attempt(() => deletePreset(store.get(), name));
-        const sure = await c.callGenericPopup(t`Do you want to delete the preset "${name}"?`, c.POPUP_TYPE.CONFIRM);
+        const sure = await c.callGenericPopup(t`Do you want to delete the preset "${escapeAttr(name)}"?`, c.POPUP_TYPE.CONFIRM);
         if (sure === c.POPUP_RESULT.AFFIRMATIVE) attempt(() => deletePreset(store.get(), name));
     });
 

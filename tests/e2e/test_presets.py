@@ -97,3 +97,20 @@ def test_delete_removes_a_custom_preset_and_falls_back_to_default(page: Page) ->
     expect(page.locator("#inline_images_preset")).to_have_value("Default")
     assert store(page) == {"selected": "Default", "custom": {}}
     assert page.locator("#inline_images_preset option[value='Temporary']").count() == 0
+
+
+def test_a_preset_name_with_markup_is_shown_as_text_and_runs_nothing(page: Page) -> None:
+    hostile = '<img src=x onerror="window.__pwned=1">Bold'
+    stpage.open_extension_drawer(page)
+    save_as(page, hostile)
+    expect(page.locator("#inline_images_preset")).to_have_value(hostile)
+    save_as(page, hostile)  # overwrite: the confirmation quotes the name
+    dialog = confirm(page, "Overwrite it?")
+    expect(dialog).to_contain_text(hostile)
+    dialog.locator(".popup-button-cancel").click()
+    page.click("#inline_images_preset_delete")
+    dialog = confirm(page, "delete the preset")
+    expect(dialog).to_contain_text(hostile)
+    dialog.locator(".popup-button-ok").click()
+    expect(page.locator("#inline_images_preset")).to_have_value("Default")
+    assert page.evaluate("() => window.__pwned") is None

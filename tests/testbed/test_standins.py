@@ -170,3 +170,24 @@ def test_seeded_settings_point_sillytavern_at_the_stand_ins(tmp_path: Any) -> No
     assert settings["extension_settings"]["sd"]["auto_url"] == "http://127.0.0.1:2"
     config = (tmp_path / "config.yaml").read_text()
     assert "whitelistMode: true" in config and "listen: false" in config
+
+
+def test_a_kept_data_root_follows_this_runs_backends_and_keeps_the_rest(tmp_path: Any) -> None:
+    from testbed.sillytavern import install
+    package = install()
+    first = SillyTavern(Backends("http://127.0.0.1:1/v1", "http://127.0.0.1:2"), data_root=tmp_path)
+    first._prepare(package)  # noqa: SLF001 - writing the files is the unit under test
+    path = tmp_path / "default-user" / "settings.json"
+    saved = json.loads(path.read_text())
+    saved["power_user"]["chat_width"] = 61  # something the user changed in SillyTavern
+    path.write_text(json.dumps(saved))
+    again = SillyTavern(Backends("http://127.0.0.1:3/v1", "http://127.0.0.1:4", image_source="comfy",
+                                 llm_key="sk-demo"), data_root=tmp_path)
+    again._prepare(package)  # noqa: SLF001
+    settings = json.loads(path.read_text())
+    assert settings["power_user"]["chat_width"] == 61
+    assert settings["oai_settings"]["custom_url"] == "http://127.0.0.1:3/v1"
+    sd = settings["extension_settings"]["sd"]
+    assert (sd["source"], sd["comfy_url"]) == ("comfy", "http://127.0.0.1:4")
+    secrets = json.loads((tmp_path / "default-user" / "secrets.json").read_text())
+    assert secrets == {"api_key_custom": "sk-demo", "api_key_generic": "sk-demo"}
