@@ -57,7 +57,7 @@ async function draw(prompt, signal) {
     const sd = sdCommand();
     if (!sd) {
         toastOnce('no-sd', t`Image Generation is not available. Enable the built-in "Image Generation" extension and choose a source; the image prompts stay in the text.`, 'error');
-        throw new Error('Image Generation extension is not available');
+        throw new Error(t`the Image Generation extension is not available`);
     }
     // `/sd` treats a few words (you, me, scene, ...) as modes; a trailing period keeps them prompts.
     const text = isSdModeKeyword(prompt) ? `${prompt}.` : prompt;
@@ -65,7 +65,7 @@ async function draw(prompt, signal) {
     if (signal.aborted) throw signal.reason ?? new Error('aborted');
     if (typeof result !== 'string' || !result) {
         toastOnce('draw-failed', t`An image could not be generated. Check the Image Generation settings (source, URL, model); the image prompt stays in the text.`);
-        throw new Error('Image Generation returned no image');
+        throw new Error(t`Image Generation returned no image for this prompt`);
     }
     // The command returns a saved path that is not URL-encoded (names with spaces).
     return /^(data:|https?:)/i.test(result) ? result : encodeURI(result);
@@ -292,6 +292,7 @@ function init() {
         chatId: () => String(ctx().getCurrentChatId() ?? ''),
         draw,
         changed: refresh,
+        timedOut: (seconds) => t`timed out after ${seconds} s (the per-image timeout)`,
         commit: (job, markup) => rewriteMessage(job.message, job.swipeId, (text) => {
             const result = insertImage(text, { ordinal: job.ordinal, prompt: job.prompt }, markup);
             return result.status === 'inserted' ? result.text : null;

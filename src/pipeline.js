@@ -23,6 +23,7 @@ import { log } from './log.js';
  * @property {(prompt: string, signal: AbortSignal) => Promise<string>} draw resolves to the image URL, rejects with a readable Error
  * @property {(job: Job, markup: string) => Promise<'written'|'unchanged'|'gone'>} commit
  * @property {(message: ChatMessage) => void} changed the message's display should refresh
+ * @property {(seconds: number) => string} [timedOut] the reason shown for a timed-out image (translated by the caller)
  */
 
 /** @typedef {{scanner: TagScanner, base: number, swipeId: number}} StreamState */
@@ -133,7 +134,7 @@ export class Pipeline {
         try {
             const src = await this.limiter.run(() => {
                 // The timeout counts from the start of drawing, not from the queue.
-                const timer = setTimeout(() => job.controller.abort(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+                const timer = setTimeout(() => job.controller.abort(new Error(this.deps.timedOut?.(timeoutMs / 1000) ?? `timed out after ${timeoutMs / 1000} s`)), timeoutMs);
                 // `/sd` passes the signal on to its source, but a source that ignores it must
                 // not hold a slot of the limiter (and the job) forever: settle on abort too.
                 /** @type {Promise<never>} */

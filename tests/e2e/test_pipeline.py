@@ -389,6 +389,24 @@ def test_without_image_generation_one_clear_message_and_tags_stay(page: Page, ll
         expect(last_mes(page)).to_contain_text(part)
 
 
+def test_unconfigured_image_source_one_clear_message_and_tags_stay(
+        page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    # Image Generation is on, but its source (OpenAI here) has no API key.
+    page.evaluate("() => { SillyTavern.getContext().extensionSettings.sd.source = 'openai'; }")
+    reply = "Dawn. " + tag("a heron in the reeds") + " Noon. " + tag("a dragonfly over water") + " Dusk."
+    llm.queue(reply)
+    stpage.send(page, "The marsh.")
+    stpage.wait_idle(page)
+    expect(last_mes(page).locator('[data-iig-state="failed"]')).to_have_count(2, timeout=30_000)
+    # Ours says it once for both prompts (SillyTavern adds its own per call, as /sd always does).
+    ours = page.locator("#toast-container .toast", has_text="An image could not be generated")
+    expect(ours).to_have_count(1)
+    failed = last_mes(page).locator('[data-iig-state="failed"]').first
+    assert "no image" in (failed.get_attribute("title") or "")
+    assert stpage.last_message_text(page) == reply
+    assert images.requests == []
+
+
 def test_a_prompt_that_is_an_sd_mode_word_is_drawn_as_a_prompt(
         page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
     llm.queue("Look around. " + tag("scene") + " Yes.")

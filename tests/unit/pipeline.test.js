@@ -72,3 +72,71 @@ test('an image that arrives in time is committed and its timer does not fire lat
     assert.equal(job.controller.signal.aborted, false);
     assert.deepEqual(committed, ['quick']);
 });
+
+test('while streaming, a tag starts its image the moment it is complete, and only then', async () => {
+    /** @type {string[]} */
+    const started = [];
+    const { p } = pipeline(async (prompt) => {
+        started.push(prompt);
+        return `/img/${prompt}.png`;
+    }, { timeoutSeconds: 5, maxConcurrent: 5 });
+    const message = { mes: '', swipe_id: 0 };
+    p.streamStarted(message, 0, '');
+    p.streamText(message, 'Once <img-prompt="a fo');
+    assert.deepEqual(started, []);
+    p.streamText(message, 'Once <img-prompt="a fox"');
+    assert.deepEqual(started, [], 'no closing > yet');
+    p.streamText(message, 'Once <img-prompt="a fox"> ran');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(started, ['a fox']);
+});
+
+test('with "generate while streaming" off, images start when the reply ends', async () => {
+    /** @type {string[]} */
+    const started = [];
+    const { p, committed } = pipeline(async (prompt) => {
+        started.push(prompt);
+        return `/img/${prompt}.png`;
+    }, { timeoutSeconds: 5, generateWhileStreaming: false });
+    const message = { mes: '', swipe_id: 0 };
+    p.streamStarted(message, 0, '');
+    p.streamText(message, 'Once <img-prompt="a fox"> ran');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(started, []);
+    message.mes = 'Once <img-prompt="a fox"> ran';
+    p.messageFinished(message);
+    await Promise.all([...p.jobs].map((j) => j.done));
+    assert.deepEqual(started, ['a fox']);
+    assert.deepEqual(committed, ['a fox']);
+});
+
+test('a continued stream numbers its tags after the ones already in the message', () => {
+    const { p } = pipeline(() => new Promise(() => {}), { timeoutSeconds: 5, maxConcurrent: 5 });
+    const message = { mes: '', swipe_id: 0 };
+    p.streamStarted(message, 0, 'Before <img-prompt="one"> and <img-prompt="two">.');
+    p.streamText(message, ' More <img-prompt="three">');
+    const [job] = p.jobs;
+    assert.equal(job.ordinal, 2);
+    assert.equal(job.prompt, 'three');
+    for (const j of p.jobs) p.drop(j, 'test over');
+});
+
+test('settle commits finished images without starting new ones (extension turned off mid-reply)', async () => {
+    /** @type {string[]} */
+    const started = [];
+    const { p, committed } = pipeline(async (prompt) => {
+        started.push(prompt);
+        return `/img/${prompt}.png`;
+    }, { timeoutSeconds: 5, maxConcurrent: 5 });
+    const message = { mes: '', swipe_id: 0 };
+    p.streamStarted(message, 0, '');
+    p.streamText(message, 'A <img-prompt="drawn">');
+    const [job] = p.jobs;
+    await job.done; // ready, but held back while the text still moves
+    assert.deepEqual(committed, []);
+    message.mes = 'A <img-prompt="drawn"> B <img-prompt="never started">';
+    p.settle(message);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(committed, ['drawn']);
+    assert.deepEqual(started, ['drawn']);
+});
