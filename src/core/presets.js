@@ -17,11 +17,10 @@ export const DEFAULT_PRESET = 'Default';
 const PLACEMENT = 'While you write, illustrate the story. About every {{words}} words, and at each scene change or striking visual moment, put an image prompt on its own line between paragraphs, in exactly this form:';
 const CLOSING = 'Never explain, mention or refer to these image prompts, and never put them in code blocks. After each one, simply keep writing the story as you normally would; it must read well without them.';
 
-// ST sends NovelAI requests with NAI's own quality toggle off and puts its "prompt prefix"
-// (by default 'best quality, absurdres, aesthetic') in front, so quality tags are the user's
-// setting; the model adding more only repeats them and spends the token budget. The ` | `
-// sections are NAI's text form of character prompts, which keep one character's traits from
-// leaking onto another.
+// SillyTavern sends NovelAI requests with NAI's own "Add Quality Tags" toggle off
+// (qualityToggle: false) and the whole prompt as the base caption, with no character
+// prompts. So the model writes what NovelAI's site would add for V4.5, its quality tags at
+// the end, and keeps each character's tags together in the one list.
 const NAI_TEXT = `[Illustrations for NovelAI Diffusion V4.5]
 ${PLACEMENT}
 <img-prompt="comma-separated tags for the picture">
@@ -32,16 +31,17 @@ The pictures are drawn by NovelAI Diffusion V4.5, which reads Danbooru-style tag
 3. Setting and background, time of day, weather.
 4. Lighting and mood: sunlight, backlighting, candlelight, night, rain, fog.
 5. Composition and camera: close-up, portrait, upper body, cowboy shot, full body, wide shot, from above, from below, from side, from behind.
-6. Style last, and only when the scene calls for one: watercolor (medium), monochrome, sketch.
+6. Style, only when the scene calls for one: watercolor (medium), monochrome, sketch.
+7. Last, always, V4.5's quality tags exactly as written here: very aesthetic, masterpiece, no text
 V4.5 also understands short plain-English phrases, so an action no tag covers can be a brief phrase, such as holding a lantern up to a dark doorway.
 
 Two or more characters: write the shared scene first (count tags, setting, lighting, camera), then each character's tags as one group after the other, each group starting with girl or boy, so every trait stays next to its character. Everything stays one comma-separated list: the picture is sent as a single prompt, so a separator such as | would only confuse the model:
-<img-prompt="1girl, 1boy, tavern interior, night, candlelight, cowboy shot, girl, long red hair, green eyes, leather armor, smiling, raising a mug, boy, short black hair, scar on cheek, grey cloak, sitting, arms crossed">
+<img-prompt="1girl, 1boy, tavern interior, night, candlelight, cowboy shot, girl, long red hair, green eyes, leather armor, smiling, raising a mug, boy, short black hair, scar on cheek, grey cloak, sitting, arms crossed, very aesthetic, masterpiece, no text">
 For an action between them, tag the one doing it with source# and the one receiving it with target#, such as source#hug and target#hug.
 
 Rules:
 - The image model has not read the story and does not know its characters. Never use a character's name; describe them by what can be seen, and reuse the same appearance tags every time that character appears so the pictures stay consistent.
-- Do not add quality or aesthetic tags such as masterpiece, best quality, very aesthetic or absurdres, and no negative tags: the user's image settings take care of those.
+- No other quality or score tags (best quality, absurdres, score_9) and no negative tags: the quality tags of step 7 are the ones V4.5 was trained with, and the user's image settings handle the rest.
 - No emphasis syntax (braces, brackets, numbers with ::). No double quotes inside the prompt.
 - About 15 to 40 tags. Show the current moment of the story, not a summary of it.
 

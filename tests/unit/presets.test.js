@@ -36,17 +36,20 @@ test('PREDEFINED holds the three built-ins, frozen, in order', () => {
     }
 });
 
-test('the NAI preset asks for tags, one group per character and no quality tags', () => {
+test('the NAI preset asks for tags, one group per character and V4.5 quality tags last', () => {
     const text = PREDEFINED[1].text;
-    for (const must of ['1girl', 'no humans', 'cowboy shot', 'one group after the other', 'masterpiece', 'best quality', 'double quotes']) {
+    for (const must of ['1girl', 'no humans', 'cowboy shot', 'one group after the other', 'double quotes']) {
         assert.ok(text.includes(must), must);
     }
-    assert.match(text, /Do not add quality/);
+    // NovelAI's own quality toggle is off in SillyTavern's requests: the model ends with V4.5's.
+    assert.match(text, /quality tags exactly as written here: very aesthetic, masterpiece, no text/);
+    assert.match(text, /No other quality or score tags/);
     // SillyTavern sends NovelAI one base prompt (no character prompts), so the example is one
     // comma-separated list: the shared scene, then each character's group.
     const example = parseTags(text).map((t) => t.prompt).find((p) => p.startsWith('1girl, 1boy'));
     assert.ok(example && !example.includes('|'));
     assert.ok(example.indexOf(', girl, ') < example.indexOf(', boy, '));
+    assert.ok(example.endsWith(', very aesthetic, masterpiece, no text'));
 });
 
 test('the natural-language preset asks for prose, not tags', () => {
