@@ -309,6 +309,25 @@ def test_swipe_that_fails_mid_stream_keeps_the_picture_of_its_complete_tag(
     assert message["swipes"][0] == "Swipe zero."
 
 
+def test_deleting_a_message_while_its_picture_is_pending_drops_the_picture(
+        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
+    slow = images.gate("doomed")
+    llm.queue("Gone soon. " + tag("a doomed sandcastle") + " Waves.")
+    stpage.send(page, "Build.")
+    images.wait_for_requests(1, timeout=20)
+    stpage.wait_idle(page)
+    before = stpage.chat(page)[:-1]
+    page.evaluate("async () => await SillyTavern.getContext().executeSlashCommandsWithOptions('/del 1')")
+    page.wait_for_function("(n) => SillyTavern.getContext().chat.length === n", arg=len(before))
+    slow.open()
+    wait_until(lambda: images.requests[0].finished is not None, what="the picture finished drawing")
+    page.wait_for_timeout(1500)
+    # The picture went nowhere: the remaining messages are as they were, on screen and saved.
+    assert [m["mes"] for m in stpage.chat(page)] == [m["mes"] for m in before]
+    expect(page.locator("#chat img[data-iig]")).to_have_count(0)
+    assert not any(images_in(m["mes"]) for m in saved_messages(sillytavern, page))
+
+
 def test_chat_switch_while_pending_leaves_both_chats_unchanged(
         page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
     slow = images.gate("abandoned")
