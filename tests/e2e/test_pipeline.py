@@ -309,13 +309,20 @@ def test_swipe_that_fails_mid_stream_keeps_the_picture_of_its_complete_tag(
     assert message["swipes"][0] == "Swipe zero."
 
 
-def test_deleting_a_message_while_its_picture_is_pending_drops_the_picture(
-        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
-    slow = images.gate("doomed")
-    llm.queue("Gone soon. " + tag("a doomed sandcastle") + " Waves.")
-    stpage.send(page, "Build.")
+def reply_with_a_held_picture(page: Page, llm: StandInLLM, images: StandInImageServer, prompt: str,
+                              before: str = "Text. ") -> Gate:
+    """A finished reply whose one picture is being drawn and held until the gate opens."""
+    slow = images.gate(prompt)
+    llm.queue(before + tag(prompt) + " Done.")
+    stpage.send(page, "Go on.")
     images.wait_for_requests(1, timeout=20)
     stpage.wait_idle(page)
+    return slow
+
+
+def test_deleting_a_message_while_its_picture_is_pending_drops_the_picture(
+        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
+    slow = reply_with_a_held_picture(page, llm, images, "a doomed sandcastle")
     before = stpage.chat(page)[:-1]
     page.evaluate("async () => await SillyTavern.getContext().executeSlashCommandsWithOptions('/del 1')")
     page.wait_for_function("(n) => SillyTavern.getContext().chat.length === n", arg=len(before))
@@ -330,11 +337,7 @@ def test_deleting_a_message_while_its_picture_is_pending_drops_the_picture(
 
 def test_chat_switch_while_pending_leaves_both_chats_unchanged(
         page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
-    slow = images.gate("abandoned")
-    llm.queue("Old chat. " + tag("an abandoned mill") + " Done.")
-    stpage.send(page, "Tell me.")
-    images.wait_for_requests(1, timeout=20)
-    stpage.wait_idle(page)
+    slow = reply_with_a_held_picture(page, llm, images, "an abandoned mill", before="Old chat. ")
     first_chat = stpage.current_chat_file(page)
     wait_until(lambda: "Old chat." in saved_messages(sillytavern, page)[-1]["mes"], what="reply saved")
     stpage.new_chat(page)
