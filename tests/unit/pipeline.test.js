@@ -29,6 +29,20 @@ function pipeline(draw, overrides = {}) {
     return { p, committed };
 }
 
+/**
+ * A pipeline whose source draws every prompt at once, recording the order they started in.
+ * @param {Partial<import('../../src/types').Settings>} overrides
+ */
+function instantPipeline(overrides) {
+    /** @type {string[]} */
+    const started = [];
+    const made = pipeline(async (prompt) => {
+        started.push(prompt);
+        return `/img/${prompt}.png`;
+    }, overrides);
+    return { ...made, started };
+}
+
 test('a source that ignores the abort still times out, and frees its slot for the next image', async () => {
     /** @type {string[]} */
     const started = [];
@@ -74,12 +88,7 @@ test('an image that arrives in time is committed and its timer does not fire lat
 });
 
 test('while streaming, a tag starts its image the moment it is complete, and only then', async () => {
-    /** @type {string[]} */
-    const started = [];
-    const { p } = pipeline(async (prompt) => {
-        started.push(prompt);
-        return `/img/${prompt}.png`;
-    }, { timeoutSeconds: 5, maxConcurrent: 5 });
+    const { p, started } = instantPipeline({ timeoutSeconds: 5, maxConcurrent: 5 });
     const message = { mes: '', swipe_id: 0 };
     p.streamStarted(message, 0, '');
     p.streamText(message, 'Once <img-prompt="a fo');
@@ -92,12 +101,7 @@ test('while streaming, a tag starts its image the moment it is complete, and onl
 });
 
 test('with "generate while streaming" off, images start when the reply ends', async () => {
-    /** @type {string[]} */
-    const started = [];
-    const { p, committed } = pipeline(async (prompt) => {
-        started.push(prompt);
-        return `/img/${prompt}.png`;
-    }, { timeoutSeconds: 5, generateWhileStreaming: false });
+    const { p, committed, started } = instantPipeline({ timeoutSeconds: 5, generateWhileStreaming: false });
     const message = { mes: '', swipe_id: 0 };
     p.streamStarted(message, 0, '');
     p.streamText(message, 'Once <img-prompt="a fox"> ran');
@@ -122,12 +126,7 @@ test('a continued stream numbers its tags after the ones already in the message'
 });
 
 test('settle commits finished images without starting new ones (extension turned off mid-reply)', async () => {
-    /** @type {string[]} */
-    const started = [];
-    const { p, committed } = pipeline(async (prompt) => {
-        started.push(prompt);
-        return `/img/${prompt}.png`;
-    }, { timeoutSeconds: 5, maxConcurrent: 5 });
+    const { p, committed, started } = instantPipeline({ timeoutSeconds: 5, maxConcurrent: 5 });
     const message = { mes: '', swipe_id: 0 };
     p.streamStarted(message, 0, '');
     p.streamText(message, 'A <img-prompt="drawn">');
