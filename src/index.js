@@ -106,9 +106,10 @@ function onStreamToken(text) {
 }
 
 /**
- * Messages being continued, with their text from before (images included). SillyTavern
- * continues from the interceptor's pruned copy and writes that back with the new text.
- * @type {Map<import('./types').ChatMessage, string>}
+ * Messages being continued: their text from before (images included) and that text pruned,
+ * as the interceptor left it. SillyTavern continues from the pruned copy and writes it back
+ * with the new text.
+ * @type {Map<import('./types').ChatMessage, {original: string, pruned: string}>}
  */
 const continued = new Map();
 
@@ -119,11 +120,11 @@ const continued = new Map();
  * @returns {boolean} whether the text changed
  */
 function restoreContinued(message) {
-    const original = continued.get(message);
-    if (original === undefined) return false;
+    const entry = continued.get(message);
+    if (!entry) return false;
     continued.delete(message);
     const before = message.mes ?? '';
-    const after = restoreContinuedText(before, original);
+    const after = restoreContinuedText(before, entry.original, entry.pruned);
     if (after === before) return false;
     const swipeId = message.swipe_id ?? 0;
     if (Array.isArray(message.swipes) && message.swipes[swipeId] === before) message.swipes[swipeId] = after;
@@ -157,10 +158,9 @@ function settleAfterGeneration() {
         if (tracker.current) return;
         const active = streamingTarget()?.message;
         for (const message of [...continued.keys()]) {
-            if (message === active) continue;
-            const original = /** @type {string} */ (continued.get(message));
-            continued.delete(message);
-            void rewriteMessage(message, message.swipe_id ?? 0, (text) => restoreContinuedText(text, original));
+            if (message === active || !restoreContinued(message)) continue;
+            refresh(message);
+            void ctx().saveChat(); // no MESSAGE_RECEIVED came, so SillyTavern saves nothing after us
         }
         for (const message of [...pipeline.streams.keys()]) {
             if (message === active) continue;
@@ -190,7 +190,9 @@ async function interceptor(chat, _contextSize, _abort, type) {
     const c = ctx();
     if (type === 'continue') {
         const target = c.chat[c.chat.length - 1];
-        if (typeof target?.mes === 'string' && target.mes.includes('data-iig')) continued.set(target, target.mes);
+        if (typeof target?.mes === 'string' && target.mes.includes('data-iig')) {
+            continued.set(target, { original: target.mes, pruned: pruneText(target.mes) });
+        }
     }
     for (const message of chat) {
         if (typeof message?.mes === 'string' && message.mes.includes('data-iig')) message.mes = pruneText(message.mes);
@@ -238,8 +240,8 @@ function registerDisplayHook() {
         if (fctx?.isUser || fctx?.isSystem || typeof mes !== 'string') return mes;
         const message = ctx().chat[fctx?.messageId];
         // While a continue streams, the text lacks the images of its earlier part.
-        const original = message ? continued.get(message) : undefined;
-        if (original !== undefined) mes = restoreContinuedText(mes, original);
+        const entry = message ? continued.get(message) : undefined;
+        if (entry) mes = restoreContinuedText(mes, entry.original, entry.pruned);
         const states = message && pipeline ? pipeline.statesFor(message) : null;
         return renderForDisplay(mes, states, { hideUnfinished: true, labels: states ? placeholderLabels() : undefined });
     }, { stage: formatter.stage?.BEFORE_REGEX ?? 'beforeRegex', order: formatter.order?.EARLY ?? 10 });

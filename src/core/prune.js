@@ -56,11 +56,11 @@ export function pruneChatCompletion(messages) {
  * for `original`. Anything else (the user edited it, a different message) stays as it is.
  * @param {string} current the message text after the continue
  * @param {string} original the text before the continue, with images
+ * @param {string} [pruned] `pruneText(original)`, when the caller already has it (per streaming tick)
  * @returns {string}
  */
-export function restoreContinuedText(current, original) {
+export function restoreContinuedText(current, original, pruned = pruneText(original)) {
     if (current.startsWith(original)) return current;
-    const pruned = pruneText(original);
     if (pruned === original || !current.startsWith(pruned)) return current;
     return original + current.slice(pruned.length);
 }
