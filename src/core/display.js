@@ -5,12 +5,25 @@
  * transforms the display string and never the stored message.
  */
 
-import { parseTags, unfinishedTagStart } from './parser.js';
+import { scanTags, unfinishedTagStart } from './parser.js';
 import { escapeAttr, imageAfter, imageMarkup } from './insertion.js';
 
-/** @typedef {{status: 'pending'|'ready'|'failed', src?: string, error?: string}} TagState */
+/** @typedef {{status: 'pending'|'ready'|'failed', src?: string, error?: string, attempt?: number, attempts?: number}} TagState */
 
-/** @typedef {{pending?: string, failed?: string}} Labels visible words of the placeholders, translated by the caller */
+/**
+ * @typedef {{pending?: string, failed?: string, attempt?: (attempt: number, attempts: number) => string}} Labels
+ * visible words of the placeholders, translated by the caller
+ */
+
+/**
+ * "drawing…", or which attempt is running once the first one failed.
+ * @param {TagState} state @param {Labels} labels
+ */
+function pendingLabel(state, labels) {
+    const pending = labels.pending ?? '';
+    if (!state.attempt || state.attempt < 2 || !labels.attempt) return pending;
+    return labels.attempt(state.attempt, state.attempts ?? state.attempt);
+}
 
 /**
  * The stand-in shown where a tag is, for its job's state.
@@ -22,7 +35,7 @@ function placeholder(prompt, state, labels) {
         case 'ready':
             return state.src ? imageMarkup({ src: state.src, prompt }) : '';
         case 'pending':
-            return `<span data-iig-state="pending" title="${escapeAttr(prompt)}">${escapeAttr(labels.pending ?? '')}</span>`;
+            return `<span data-iig-state="pending" title="${escapeAttr(prompt)}">${escapeAttr(pendingLabel(state, labels))}</span>`;
         case 'failed': {
             const title = state.error ? `${prompt} — ${state.error}` : prompt;
             return `<span data-iig-state="failed" title="${escapeAttr(title)}">${escapeAttr(labels.failed ?? '')}</span>`;
@@ -34,11 +47,14 @@ function placeholder(prompt, state, labels) {
 
 /**
  * Tags are never shown (whatever they contain); in their place comes the image already in
- * the text, or the image/placeholder for the tag's job state. A half-streamed tag at the end
- * can be cut off so it never flashes up as raw text.
+ * the text, or the image/placeholder for the tag's job state. Broken tags (ones that start like
+ * a tag but are not one, see parser.js) are hidden up to where they plainly end and get
+ * nothing in their place. A start at the end that is not yet decided can be cut off, so that
+ * neither a half-streamed tag nor one about to turn out broken flashes up as raw text.
  * @param {string} mes
  * @param {Map<number, TagState> | null} states by tag ordinal
- * @param {{hideUnfinished: boolean, labels?: Labels}} opts
+ * @param {{hideUnfinished: boolean, labels?: Labels}} opts hideUnfinished: the text is still
+ *   streaming; without it the text is taken as final and every start is decided
  * @returns {string}
  */
 export function renderForDisplay(mes, states, opts) {
@@ -52,18 +68,27 @@ export function renderForDisplay(mes, states, opts) {
         if (lt === -1) return mes;
         return unfinishedTagStart(mes.slice(lt)) === 0 ? mes.slice(0, lt) : mes;
     }
-    const cut = opts?.hideUnfinished ? unfinishedTagStart(mes) : -1;
-    const limit = cut === -1 ? mes.length : cut;
+    const { tags, malformed, pending } = scanTags(mes, { streaming: Boolean(opts?.hideUnfinished) });
+    const labels = opts?.labels ?? {};
     let out = '';
     let last = 0;
-    const tags = parseTags(mes);
+    let m = 0;
+    /** Hide the broken tags that start before `until`. @param {number} until */
+    const skipBroken = (until) => {
+        for (; m < malformed.length && malformed[m].start < until; m++) {
+            out += mes.slice(last, malformed[m].start);
+            last = malformed[m].end;
+        }
+    };
     for (let ordinal = 0; ordinal < tags.length; ordinal++) {
         const tag = tags[ordinal];
-        if (tag.end > limit) break;
+        skipBroken(tag.start);
         out += mes.slice(last, tag.start);
         last = tag.end;
         if (imageAfter(mes, tag)) continue;
-        out += placeholder(tag.prompt, states?.get(ordinal), opts?.labels ?? {});
+        out += placeholder(tag.prompt, states?.get(ordinal), labels);
     }
-    return out + mes.slice(last, limit);
+    skipBroken(Infinity);
+    // Streaming, the scan stopped at `pending`: nothing from there on is decided yet.
+    return out + mes.slice(last, pending === -1 ? mes.length : pending);
 }

@@ -5,7 +5,7 @@
  * every attribute is escaped so the markup has no raw `>` before its end.
  */
 
-import { parseTags } from './parser.js';
+import { parseTags, MAX_PROMPT_CHARS } from './parser.js';
 
 /** @typedef {import('./parser.js').PromptTag} PromptTag */
 
@@ -169,7 +169,9 @@ export function stripImages(text) {
             continue;
         }
         const img = ourImageAt(text, i);
-        if (!img) continue;
+        // A quoted value can run on into a tag (`<img data-iig x="<img-prompt="...">`): that is
+        // the model's text, and pruning must never eat into a tag.
+        if (!img || (t < tags.length && tags[t].start < img.end)) continue;
         out += text.slice(last, i);
         last = img.end;
         re.lastIndex = img.end;
@@ -196,12 +198,15 @@ export function encodePrompt(prompt) {
  * @param {string} text @param {PromptTag} tag @param {string} newPrompt
  * @returns {string}
  * @throws {Error} when the tag is not at its place in `text`, or the prompt is blank
+ * @throws {RangeError} when the encoded prompt is longer than a tag may be
  */
 export function replaceTagPrompt(text, tag, newPrompt) {
     if (text.slice(tag.start, tag.end) !== tag.raw) throw new Error('replaceTagPrompt: the tag is not at its place in this text (stale tag?)');
     const prompt = String(newPrompt).replace(/\s+/g, ' ').trim();
     if (!prompt) throw new Error('replaceTagPrompt: the new prompt is blank');
     const content = encodePrompt(prompt);
+    // Longer content is not a tag any more: it would be hidden as broken and never drawn.
+    if (content.length > MAX_PROMPT_CHARS) throw new RangeError(`replaceTagPrompt: the prompt is too long (${content.length} characters once encoded; at most ${MAX_PROMPT_CHARS})`);
     const rewritten = tag.form === 'comment' ? `<!--img-prompt="${content}"-->` : `<img-prompt="${content}">`;
     return text.slice(0, tag.start) + rewritten + text.slice(tag.end);
 }

@@ -1,30 +1,61 @@
 // @ts-check
 /**
  * The one grammar for inline image prompts, `<img-prompt="...">` and `<!--img-prompt="..."-->`.
- * Every other module (streaming detection, insertion, display, pruning) goes through this file
- * so they can never disagree about what is a tag.
+ * Every other module (streaming detection, insertion, display, pruning, manual generation)
+ * goes through this file so they can never disagree about what is a tag.
+ *
+ * Three readings of a tag start (`<img-prompt` or `<!--img-prompt`, any case):
+ * - **strict**: the grammar proper; such a tag is drawn.
+ * - **raw-quote recovery**: the grammar failed only because the model put raw quotes inside
+ *   the quotes (`<img-prompt="a "quoted" word">`); the intended prompt is recovered and drawn.
+ * - **broken**: anything else that starts like a tag is not drawn, and the span it plainly
+ *   covers is reported so the display can hide it (the reader must never see `">` or
+ *   `onerror=...` left over from a tag).
  *
  * A hand-written scanner rather than a regex: the text is model output (hostile in the worst
- * case) and is rescanned on every streamed token, so it must stay linear. The content cap is
- * what bounds the work done from any one `<`.
+ * case) and is rescanned on every streamed token, so it must stay linear. The work from any one
+ * `<` is bounded (the content cap, MAX_BROKEN_TAG_CHARS), and readings do not pile up on the
+ * same text: a strict reading stops at the next quote of its kind, which every later start
+ * with that quote has right after its `=`, and a broken reading stops at the next tag start.
  */
 
 /** Raw characters allowed between the quotes; longer unclosed content is not a tag. */
 export const MAX_PROMPT_CHARS = 2000;
 
+/**
+ * How far past its opening quote (or its name, when there is none) a broken tag is read to
+ * find where it plainly ends. Bounds both the work and how much story a broken tag can hide.
+ */
+export const MAX_BROKEN_TAG_CHARS = MAX_PROMPT_CHARS + 64;
+
 /** @typedef {{start:number,end:number,prompt:string,raw:string,form:'tag'|'comment'}} PromptTag */
 /** @typedef {PromptTag & {ordinal:number}} ScannedTag */
+/** @typedef {{start:number, end:number}} Span a broken (malformed) tag: `text.slice(start, end)` is hidden from the reader */
+/**
+ * @typedef {object} TagScan
+ * @property {PromptTag[]} tags the tags to draw, in order (their index is the tag's ordinal)
+ * @property {Span[]} malformed the broken tags, in order, none overlapping a tag
+ * @property {number} pending streaming only: where a start that is not yet decided begins, or -1;
+ *   nothing at or after it is reported
+ */
 
 const NAME = 'img-prompt';
 
-/** @typedef {{kind:'complete', tag:PromptTag} | {kind:'unfinished'} | {kind:'malformed'}} Match */
+/**
+ * @typedef {{kind:'none'} | {kind:'unfinished'} | {kind:'complete', tag:PromptTag} | {kind:'malformed', end:number}} Match
+ * `none`: this `<` does not start a tag at all; `unfinished`: the text ran out before the
+ * reading could decide (only while streaming).
+ */
 
+/** @type {Match} */
+const NONE = Object.freeze({ kind: 'none' });
 /** @type {Match} */
 const UNFINISHED = Object.freeze({ kind: 'unfinished' });
-/** @type {Match} */
-const MALFORMED = Object.freeze({ kind: 'malformed' });
 
-/** @param {string} ch */
+/** @param {number} end @returns {Match} */
+const malformed = (end) => ({ kind: 'malformed', end });
+
+/** Whitespace of the tag syntax (HTML's). @param {string} ch */
 function isWs(ch) {
     return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f';
 }
@@ -33,6 +64,20 @@ function isWs(ch) {
 function skipWs(text, j) {
     while (j < text.length && isWs(text[j])) j++;
     return j;
+}
+
+/** Spaces on one line, for the broken reading, which never crosses a line end. @param {string} text @param {number} j @param {number} stop */
+function skipLineWs(text, j, stop) {
+    while (j < stop && (text[j] === ' ' || text[j] === '\t' || text[j] === '\r' || text[j] === '\f')) j++;
+    return j;
+}
+
+const JS_SPACE = /\s/;
+/** Exactly what `\s` matches, since that is what decodeContent trims. @param {string} ch */
+function isBlankChar(ch) {
+    const c = ch.charCodeAt(0);
+    if (c > 32 && c < 127) return false;
+    return JS_SPACE.test(ch);
 }
 
 /** @type {Record<string, string>} */
@@ -51,95 +96,305 @@ export function decodeContent(rawContent) {
     return decoded.replace(/\s+/g, ' ').trim();
 }
 
+/** @typedef {{form:'tag'|'comment', end:number}} Head */
+
 /**
- * Try to read one tag whose `<` is at `i`. "unfinished" means the text ran out before the
- * grammar could say yes or no, which only matters at the end of a streamed text.
- * @param {string} text @param {number} i
- * @returns {Match}
+ * Does a tag start at `i` (`<img-prompt`, or `<!--` then optional whitespace then `img-prompt`,
+ * any case)? Whatever follows the name, it is ours: drawn or hidden, never shown.
+ * @param {string} text @param {number} i @param {boolean} final
+ * @returns {Head | null | 'unfinished'} null: not a start; 'unfinished': could still become one
  */
-function matchAt(text, i) {
+function headAt(text, i, final) {
     const n = text.length;
+    const ranOut = final ? null : 'unfinished';
     let j = i + 1;
     /** @type {'tag'|'comment'} */
     let form = 'tag';
     if (j < n && text[j] === '!') {
         form = 'comment';
         for (j++; j < i + 4; j++) {
-            if (j >= n) return UNFINISHED;
-            if (text[j] !== '-') return MALFORMED;
+            if (j >= n) return ranOut;
+            if (text[j] !== '-') return null;
         }
         j = skipWs(text, j);
     }
     for (let k = 0; k < NAME.length; k++, j++) {
-        if (j >= n) return UNFINISHED;
-        if (text[j].toLowerCase() !== NAME[k]) return MALFORMED;
+        if (j >= n) return ranOut;
+        // ASCII case folding by hand: this runs for every `<`, and toLowerCase allocates.
+        const c = text.charCodeAt(j);
+        if ((c >= 65 && c <= 90 ? c + 32 : c) !== NAME.charCodeAt(k)) return null;
     }
-    j = skipWs(text, j);
-    if (j >= n) return UNFINISHED;
-    if (text[j] !== '=') return MALFORMED;
+    return { form, end: j };
+}
+
+/**
+ * The strict grammar, from the end of the name: `=`, a quoted non-blank prompt of at most
+ * MAX_PROMPT_CHARS (a backslash escapes the next character), then `>` (`/>` allowed) or `-->`.
+ * Whitespace may stand around `=` and before the end.
+ * @param {string} text @param {number} start @param {Head} head
+ * @returns {{kind:'complete', tag:PromptTag} | {kind:'unfinished'|'failed', quote:number}}
+ *   `quote`: where the opening quote is, or -1 when the reading failed before one
+ */
+function readStrict(text, start, head) {
+    const n = text.length;
+    let j = skipWs(text, head.end);
+    if (j >= n) return { kind: 'unfinished', quote: -1 };
+    if (text[j] !== '=') return { kind: 'failed', quote: -1 };
     j = skipWs(text, j + 1);
-    if (j >= n) return UNFINISHED;
-    const quote = text[j];
-    if (quote !== '"' && quote !== "'") return MALFORMED;
+    if (j >= n) return { kind: 'unfinished', quote: -1 };
+    const q = text[j];
+    if (q !== '"' && q !== "'") return { kind: 'failed', quote: -1 };
+    const quote = j;
     const contentStart = ++j;
     for (;;) {
-        if (j - contentStart > MAX_PROMPT_CHARS) return MALFORMED;
-        if (j >= n) return UNFINISHED;
+        if (j - contentStart > MAX_PROMPT_CHARS) return { kind: 'failed', quote };
+        if (j >= n) return { kind: 'unfinished', quote };
         const ch = text[j];
-        if (ch === quote) break;
+        if (ch === q) break;
         j += ch === '\\' ? 2 : 1;
     }
-    // Decide emptiness as soon as the content closes, so `<img-prompt=""` does not linger as
-    // "unfinished" (and hidden) while it can never become a prompt.
-    const prompt = decodeContent(text.slice(contentStart, j));
-    if (!prompt) return MALFORMED;
+    const contentEnd = j;
     j = skipWs(text, j + 1);
-    if (form === 'tag') {
-        if (j >= n) return UNFINISHED;
+    if (head.form === 'tag') {
+        if (j >= n) return { kind: 'unfinished', quote };
         if (text[j] === '/') j = skipWs(text, j + 1);
-        if (j >= n) return UNFINISHED;
-        if (text[j] !== '>') return MALFORMED;
+        if (j >= n) return { kind: 'unfinished', quote };
+        if (text[j] !== '>') return { kind: 'failed', quote };
         j++;
     } else {
         for (const want of '-->') {
-            if (j >= n) return UNFINISHED;
-            if (text[j] !== want) return MALFORMED;
+            if (j >= n) return { kind: 'unfinished', quote };
+            if (text[j] !== want) return { kind: 'failed', quote };
             j++;
         }
     }
-    return { kind: 'complete', tag: { start: i, end: j, prompt, raw: text.slice(i, j), form } };
+    const prompt = decodeContent(text.slice(contentStart, contentEnd));
+    if (!prompt) return { kind: 'failed', quote };
+    return { kind: 'complete', tag: { start, end: j, prompt, raw: text.slice(start, j), form: head.form } };
 }
 
 /**
- * Walk the text from `from`. With `stopAtUnfinished` the walk ends at the first unfinished
- * start (streaming: that part may still become a tag); without it an unfinished start is just
- * text (the text is final), so tags inside it are found.
- * @param {string} text @param {number} from @param {boolean} stopAtUnfinished
- * @returns {{tags: PromptTag[], pending: number}}
+ * Is there a closing quote's tail at `j` (just after a quote): optional spaces, then `>`
+ * (`/>` allowed) for the tag form, `-->` for the comment form?
+ * @param {string} text @param {number} j @param {'tag'|'comment'} form
+ * @param {number} stop where the broken reading ends @param {boolean} undecided whether running into `stop` means the text ran out
+ * @returns {number} the index after the close, -1 when there is none, -2 when the text ran out first
  */
-function scan(text, from, stopAtUnfinished) {
+function closeAt(text, j, form, stop, undecided) {
+    const ranOut = undecided ? -2 : -1;
+    j = skipLineWs(text, j, stop);
+    if (form === 'tag') {
+        if (j < stop && text[j] === '/') j = skipLineWs(text, j + 1, stop);
+        if (j >= stop) return ranOut;
+        return text[j] === '>' ? j + 1 : -1;
+    }
+    for (const want of '-->') {
+        if (j >= stop) return ranOut;
+        if (text[j] !== want) return -1;
+        j++;
+    }
+    return j;
+}
+
+/**
+ * The reading of a tag whose strict grammar failed after its opening quote at `quote`.
+ *
+ * Along the same line, no further than MAX_BROKEN_TAG_CHARS and never past the next tag start,
+ * look for the closing quote: the tag's own quote character, unescaped, followed by optional
+ * spaces and `>` (`/>`; `-->` for the comment form), with some prompt text before it, and not
+ * inside a `<…>` written in the prompt (that `>` is the markup's).
+ * - Found, and the text between the quotes has no `<`, `>` or `=`: the raw quotes in it were
+ *   the only fault, and that text is the prompt (recovered, drawn).
+ * - Found otherwise: the tag is broken and ends there.
+ * - Before that, a `>` after the first inner quote that ends no `<…>` ends the broken tag
+ *   (`<img-prompt="x" foo>`); in the comment form only the `>` of a `-->` does. Not when the
+ *   quotes closed on nothing (`""`): an empty prompt is never what the model meant, so that is
+ *   the model breaking out of the attribute (`<img-prompt=""><script>…</script>">`) and only
+ *   the closing quote it meant as the end ends it.
+ * - None of these before the line (or the bound, or the next tag start) ends: the broken tag
+ *   ends at its first `>`, or else where the reading stopped.
+ * @param {string} text @param {number} start @param {'tag'|'comment'} form @param {number} quote
+ * @param {boolean} final
+ * @returns {Match}
+ */
+function readBroken(text, start, form, quote, final) {
+    const n = text.length;
+    const q = text[quote];
+    const bound = quote + 1 + MAX_BROKEN_TAG_CHARS;
+    const stop = Math.min(n, bound);
+    // Running into `stop` only leaves things open when it is the end of a text still streaming.
+    const undecided = !final && stop === n && n < bound;
+    let sawQuote = false; // the first inner quote has been passed
+    let breakout = false; // ...and the content before it was blank
+    let nonBlank = false;
+    let inMarkup = false; // inside a `<…>` the prompt itself holds
+    let firstGt = -1;
+    let j = quote + 1;
+    let end = stop;
+    while (j < stop) {
+        const ch = text[j];
+        if (ch === '\n') {
+            end = j;
+            break;
+        }
+        if (ch === '<') {
+            const head = headAt(text, j, final);
+            if (head === 'unfinished') return UNFINISHED;
+            if (head) {
+                end = j;
+                break;
+            }
+            inMarkup = true;
+            nonBlank = true;
+            j++;
+            continue;
+        }
+        // Only an escaped quote or backslash is skipped whole: skipping a `<` or a line end
+        // would let the reading run past where it must stop.
+        if (ch === '\\' && (text[j + 1] === q || text[j + 1] === '\\')) {
+            nonBlank = true;
+            j += 2;
+            continue;
+        }
+        if (ch === q) {
+            if (!sawQuote) breakout = !nonBlank;
+            sawQuote = true;
+            if (!inMarkup) {
+                const close = closeAt(text, j + 1, form, stop, undecided);
+                if (close === -2) return UNFINISHED;
+                if (close !== -1) {
+                    if (nonBlank) return recover(text, start, form, quote + 1, j, close);
+                    if (firstGt === -1) firstGt = close - 1;
+                    j = close;
+                    continue;
+                }
+            }
+            nonBlank = true;
+            j++;
+            continue;
+        }
+        if (ch === '>') {
+            if (firstGt === -1) firstGt = j;
+            if (inMarkup) inMarkup = false;
+            else if (sawQuote && !breakout && (form === 'tag' || text.startsWith('--', j - 2))) return malformed(j + 1);
+            j++;
+            continue;
+        }
+        if (!isBlankChar(ch)) nonBlank = true;
+        j++;
+    }
+    if (j >= stop && undecided) return UNFINISHED;
+    return malformed(firstGt !== -1 ? firstGt + 1 : end);
+}
+
+/**
+ * A closing quote was found for a broken tag: draw it if the raw quotes were its only fault.
+ * @param {string} text @param {number} start @param {'tag'|'comment'} form
+ * @param {number} contentStart @param {number} contentEnd @param {number} end
+ * @returns {Match}
+ */
+function recover(text, start, form, contentStart, contentEnd, end) {
+    const content = text.slice(contentStart, contentEnd);
+    // `<`, `>` or `=` would make the "prompt" markup or another attribute (`x" onerror="...`).
+    if (content.length <= MAX_PROMPT_CHARS && !/[<>=]/.test(content)) {
+        const prompt = decodeContent(content);
+        if (prompt) return { kind: 'complete', tag: { start, end, prompt, raw: text.slice(start, end), form } };
+    }
+    return malformed(end);
+}
+
+/**
+ * A tag start that failed before any opening quote (`<img-prompt>`, `<img-prompt=x>`): it ends
+ * at its first `>` (the comment form: its first `-->`, else its first `>`) on the same line,
+ * bounded and never past the next tag start.
+ * @param {string} text @param {number} from the end of the name @param {'tag'|'comment'} form
+ * @param {boolean} final
+ * @returns {Match}
+ */
+function readBrokenHead(text, from, form, final) {
+    const n = text.length;
+    const bound = from + MAX_BROKEN_TAG_CHARS;
+    const stop = Math.min(n, bound);
+    let firstGt = -1;
+    let j = from;
+    for (; j < stop; j++) {
+        const ch = text[j];
+        if (ch === '>') {
+            if (form === 'tag' || text.startsWith('--', j - 2)) return malformed(j + 1);
+            if (firstGt === -1) firstGt = j;
+        } else if (ch === '\n') {
+            break;
+        } else if (ch === '<') {
+            const head = headAt(text, j, final);
+            if (head === 'unfinished') return UNFINISHED;
+            if (head) break;
+        }
+    }
+    if (j >= stop && !final && stop === n && n < bound) return UNFINISHED;
+    return malformed(firstGt !== -1 ? firstGt + 1 : j);
+}
+
+/**
+ * Read the tag start at `i`, if it is one. With `final`, the text is complete and every start is
+ * decided; without, a reading that runs into the end of the text is unfinished.
+ * @param {string} text @param {number} i @param {boolean} final
+ * @returns {Match}
+ */
+function matchAt(text, i, final) {
+    const head = headAt(text, i, final);
+    if (head === null) return NONE;
+    if (head === 'unfinished') return UNFINISHED;
+    const strict = readStrict(text, i, head);
+    if (strict.kind === 'complete') return strict;
+    // The strict reading comes first: while it is open, the text may still make it a tag.
+    if (strict.kind === 'unfinished' && !final) return UNFINISHED;
+    return strict.quote === -1 ? readBrokenHead(text, head.end, head.form, final) : readBroken(text, i, head.form, strict.quote, final);
+}
+
+/**
+ * Walk the text from `from`. Streaming, the walk ends at the first start that is not yet decided
+ * (that part may still become a tag); final, every start is decided.
+ * @param {string} text @param {number} from @param {boolean} streaming
+ * @returns {TagScan}
+ */
+function scan(text, from, streaming) {
     /** @type {PromptTag[]} */
     const tags = [];
+    /** @type {Span[]} */
+    const spans = [];
     let pending = -1;
     let i = text.indexOf('<', from);
     while (i !== -1) {
-        const m = matchAt(text, i);
+        const m = matchAt(text, i, !streaming);
+        let next = i + 1;
         if (m.kind === 'complete') {
             tags.push(m.tag);
-            i = text.indexOf('<', m.tag.end);
-            continue;
-        }
-        if (m.kind === 'unfinished' && pending === -1) {
+            next = m.tag.end;
+        } else if (m.kind === 'malformed') {
+            spans.push({ start: i, end: m.end });
+            next = m.end;
+        } else if (m.kind === 'unfinished') {
             pending = i;
-            if (stopAtUnfinished) break;
+            break;
         }
-        i = text.indexOf('<', i + 1);
+        i = text.indexOf('<', next);
     }
-    return { tags, pending };
+    return { tags, malformed: spans, pending };
 }
 
 /**
- * All complete tags, in order. The text is taken as final: a trailing unfinished tag is not one.
+ * Everything the grammar says about a text, in one pass.
+ * @param {string} text
+ * @param {{streaming?: boolean}} [opts] streaming: the text may still grow, so stop at the
+ *   first undecided start (`pending`); otherwise the text is final
+ * @returns {TagScan}
+ */
+export function scanTags(text, opts) {
+    return scan(text, 0, Boolean(opts?.streaming));
+}
+
+/**
+ * All tags to draw, in order. The text is taken as final: a trailing unfinished tag is not one.
  * @param {string} text
  * @returns {PromptTag[]}
  */
@@ -148,8 +403,17 @@ export function parseTags(text) {
 }
 
 /**
- * Where a trailing tag that may still complete begins, or -1; used to keep half-streamed tags
- * off the screen.
+ * The broken tags of a final text: spans that start like a tag but are not one, to hide.
+ * @param {string} text
+ * @returns {Span[]}
+ */
+export function malformedSpans(text) {
+    return scan(text, 0, false).malformed;
+}
+
+/**
+ * Where a trailing tag that is not yet decided begins, or -1; used to keep half-streamed tags
+ * (and ones that will turn out broken) off the screen.
  * @param {string} text
  * @returns {number}
  */
@@ -185,7 +449,7 @@ export class TagScanner {
      * @returns {ScannedTag[]} tags that became complete since the previous call
      */
     feed(fullText) {
-        // Decisions made before `resume` (complete or malformed) never change when text is only
+        // Decisions made before `resume` (complete or broken) never change when text is only
         // appended; any other change invalidates them all. slice + === rather than startsWith:
         // V8 compares flat strings with memcmp but walks startsWith char by char, ~40x slower.
         const prev = this.text;
@@ -194,17 +458,39 @@ export class TagScanner {
             this.count = 0;
         }
         const { tags, pending } = scan(fullText, this.resume, true);
-        /** @type {ScannedTag[]} */
-        const fresh = [];
-        for (const tag of tags) {
-            const ordinal = this.count++;
-            const key = `${tag.start}:${tag.raw}`;
-            if (this.reported.has(key)) continue;
-            this.reported.add(key);
-            fresh.push({ ...tag, ordinal });
-        }
+        const fresh = this.#fresh(tags, this.count);
+        this.count += tags.length;
         this.resume = pending === -1 ? fullText.length : pending;
         this.text = fullText;
+        return fresh;
+    }
+
+    /**
+     * The text is final (the stream ended or was stopped): report the tags that an undecided
+     * start before them held back, so that everything fed plus this equals parseTags(fullText).
+     * Leaves the streaming state as it was, so feeding a longer text afterwards repeats nothing.
+     * @param {string} [fullText] the final text; by default the last one fed
+     * @returns {ScannedTag[]}
+     */
+    finish(fullText = this.text) {
+        const fresh = this.feed(fullText);
+        const { tags } = scan(fullText, this.resume, false);
+        return fresh.concat(this.#fresh(tags, this.count));
+    }
+
+    /**
+     * @param {PromptTag[]} tags found from `resume` on @param {number} first the ordinal of the first
+     * @returns {ScannedTag[]} those not reported before, with their ordinals
+     */
+    #fresh(tags, first) {
+        /** @type {ScannedTag[]} */
+        const fresh = [];
+        tags.forEach((tag, k) => {
+            const key = `${tag.start}:${tag.raw}`;
+            if (this.reported.has(key)) return;
+            this.reported.add(key);
+            fresh.push({ ...tag, ordinal: first + k });
+        });
         return fresh;
     }
 }

@@ -65,24 +65,68 @@ test('states are matched by ordinal, also for identical prompts', () => {
     assert.equal(renderForDisplay('<img-prompt="f">1<img-prompt="f">2', states, show), '1<span data-iig-state="pending" title="f"></span>2');
 });
 
-test('malformed tags are left as text', () => {
-    const text = 'A <img-prompt="x" foo> B';
-    assert.equal(renderForDisplay(text, null, show), text);
+test('broken tags are hidden up to where they plainly end, and get nothing in their place', () => {
+    /** @type {Map<number, any>} */
+    const states = new Map([[0, { status: 'pending' }]]);
+    assert.equal(renderForDisplay('A <img-prompt="x" foo> B', states, show), 'A  B');
+    assert.equal(renderForDisplay('A <img-prompt="x" foo> B', states, keep), 'A  B');
+    // Broken tags take no ordinal: state 0 belongs to the first real tag.
+    assert.equal(renderForDisplay('<img-prompt="">|<img-prompt="b">', states, show), '|<span data-iig-state="pending" title="b"></span>');
 });
 
-test('an unfinished trailing tag is cut when asked, kept otherwise', () => {
+test('the tags from the issue leave no stray text', () => {
+    for (const tag of ['<img-prompt=""><script>alert(1)</script>">', '<img-prompt="x" onerror="alert(1)">']) {
+        for (const opts of [show, keep]) {
+            const out = renderForDisplay(`She smiled. ${tag} The end.`, new Map([[0, { status: 'pending' }]]), opts);
+            assert.equal(out, 'She smiled.  The end.', tag);
+            assert.ok(!out.includes('">') && !out.includes('onerror') && !out.includes('script'), out);
+        }
+    }
+});
+
+test('a tag with raw quotes is drawn, its prompt escaped', () => {
+    /** @type {Map<number, any>} */
+    const states = new Map([[0, { status: 'failed', error: 'HTTP 500' }]]);
+    assert.equal(
+        renderForDisplay('A <img-prompt="a "quoted" word"> B', states, show),
+        'A <span data-iig-state="failed" title="a &quot;quoted&quot; word — HTTP 500"></span> B',
+    );
+    const ready = new Map([[0, { status: /** @type {const} */ ('ready'), src: 'q.png' }]]);
+    assert.equal(renderForDisplay('<img-prompt="a "q"">', ready, show), imageMarkup({ src: 'q.png', prompt: 'a "q"' }));
+});
+
+test('an unfinished trailing tag is cut while streaming; in final text it is broken, and hidden', () => {
     /** @type {Map<number, any>} */
     const states = new Map([[0, { status: 'pending' }]]);
     const text = 'A <img-prompt="fox"> B <img-prompt="a half';
     assert.equal(renderForDisplay(text, states, show), 'A <span data-iig-state="pending" title="fox"></span> B ');
-    assert.equal(renderForDisplay(text, states, keep), 'A <span data-iig-state="pending" title="fox"></span> B <img-prompt="a half');
+    assert.equal(renderForDisplay(text, states, keep), 'A <span data-iig-state="pending" title="fox"></span> B ');
     assert.equal(renderForDisplay('A <img-prompt="x"', null, show), 'A ');
+    assert.equal(renderForDisplay('A <img-prompt="a red\nB', null, keep), 'A \nB');
 });
 
-test('a tag inside an unfinished one is cut with it while streaming', () => {
+test('a tag inside an unfinished one is cut with it while streaming, drawn when final', () => {
+    /** @type {Map<number, any>} */
+    const states = new Map([[0, { status: 'pending' }]]);
     const text = 'A <img-prompt="x <img-prompt=\'y\'> z';
-    assert.equal(renderForDisplay(text, null, show), 'A ');
-    assert.equal(renderForDisplay(text, null, keep), 'A <img-prompt="x  z');
+    assert.equal(renderForDisplay(text, states, show), 'A ');
+    assert.equal(renderForDisplay(text, states, keep), 'A <span data-iig-state="pending" title="y"></span> z');
+});
+
+test('streaming never shows a fragment of a tag that turns out broken or recovered', () => {
+    for (const tag of [
+        '<img-prompt=""><script>alert(1)</script>">',
+        '<img-prompt="x" onerror="alert(1)">',
+        '<img-prompt="a "quoted" word">',
+        '<img-prompt="x" foo>',
+        '<!--img-prompt="x" y-->',
+    ]) {
+        const full = `Dusk. ${tag} The fox ran.`;
+        for (let k = 0; k <= full.length; k++) {
+            const out = renderForDisplay(full.slice(0, k), null, show);
+            assert.ok(out === full.slice(0, Math.min(k, 6)) || out === `Dusk. ${full.slice(6 + tag.length, k)}`, `${k}: ${out}`);
+        }
+    }
 });
 
 test('every streamed prefix renders without showing any part of the tag', () => {

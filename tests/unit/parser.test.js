@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTags, unfinishedTagStart, TagScanner, isSdModeKeyword, MAX_PROMPT_CHARS } from '../../src/core/parser.js';
+import { parseTags, unfinishedTagStart, malformedSpans, scanTags, TagScanner, isSdModeKeyword, MAX_PROMPT_CHARS, MAX_BROKEN_TAG_CHARS } from '../../src/core/parser.js';
 
 /** @param {string} text */
 const prompts = (text) => parseTags(text).map((t) => t.prompt);
@@ -82,7 +82,124 @@ test('malformed variants are not prompts', () => {
         '<img-prompt="x"-->',
         `<img-prompt="${'a'.repeat(MAX_PROMPT_CHARS + 1)}">`,
     ];
-    for (const text of bad) assert.deepEqual(parseTags(text), [], text);
+    const notStarts = ['< img-prompt="x">', '<!-img-prompt="x"-->'];
+    for (const text of bad) {
+        assert.deepEqual(parseTags(text), [], text);
+        // Each one that starts like a tag is hidden whole; the two that do not are plain text.
+        assert.deepEqual(malformedSpans(text), notStarts.includes(text) ? [] : [{ start: 0, end: text.length }], text);
+    }
+});
+
+/** @param {string} text @returns {string[]} the text of each broken tag */
+const broken = (text) => malformedSpans(text).map((s) => text.slice(s.start, s.end));
+
+test('the two tags from the issue are hidden whole and not drawn', () => {
+    for (const tag of ['<img-prompt=""><script>alert(1)</script>">', '<img-prompt="x" onerror="alert(1)">']) {
+        const text = `She smiled. ${tag} The end.`;
+        assert.deepEqual(parseTags(text), [], tag);
+        assert.deepEqual(broken(text), [tag]);
+    }
+});
+
+test('raw quotes inside the quotes are recovered as the prompt', () => {
+    const text = 'A <img-prompt="a "quoted" word"> B';
+    const [tag] = parseTags(text);
+    assert.deepEqual(tag, { start: 2, end: text.length - 2, prompt: 'a "quoted" word', raw: '<img-prompt="a "quoted" word">', form: 'tag' });
+    assert.deepEqual(prompts(`<img-prompt='it's Bob's'>`), ["it's Bob's"]);
+    assert.deepEqual(prompts('<img-prompt="a sign reading "OPEN" " />'), ['a sign reading "OPEN"']);
+    assert.deepEqual(prompts('<!--img-prompt="the "Blue" inn"-->'), ['the "Blue" inn']);
+    assert.deepEqual(prompts('<img-prompt=""quoted" start">'), ['"quoted" start']);
+    assert.deepEqual(prompts('<img-prompt="a \\"b" &quot;c&quot; d">'), ['a "b" "c" d']);
+    assert.deepEqual(malformedSpans(text), []);
+});
+
+test('recovery ends at the first quote-then-> after some prompt text', () => {
+    // Everything after that first close is story text again, even a later `">`.
+    assert.deepEqual(prompts('<img-prompt="a "b"> and then "c">'), ['a "b']);
+    assert.deepEqual(prompts('<img-prompt="a "b" > c">'), ['a "b']);
+});
+
+test('raw quotes with <, > or = inside are not recovered: the tag is hidden whole', () => {
+    for (const tag of [
+        '<img-prompt="x" onerror="alert(1)">',
+        "<img-prompt='x' onerror='alert(1)'>",
+        '<img-prompt="x" style="color:red"/>',
+        '<img-prompt="E=mc2 on a "board"">',
+        '<img-prompt="a "b" <i>c</i>">',
+        '<img-prompt="a > "b" c">',
+        '<img-prompt="" onerror="alert(1)">',
+        '<img-prompt=""><img src=x onerror=alert(1)>">',
+        '<!--img-prompt="x" onerror="y"-->',
+        // Quotes that closed on nothing: read on to the closing quote, whatever `>` come first.
+        '<img-prompt=\'\'"><svg/onload=alert(1)>\'>',
+        '<!--img-prompt=""><script>alert(1)</script>"-->',
+        // A `">` inside markup the prompt holds is the markup's, not the tag's end.
+        '<img-prompt="<iframe srcdoc="&lt;b&gt;"></iframe>">',
+    ]) {
+        assert.deepEqual(parseTags(tag), [], tag);
+        assert.deepEqual(broken(`${tag} after`), [tag], tag);
+    }
+});
+
+test('a broken tag ends at a > that follows its closing quote', () => {
+    assert.deepEqual(broken('<img-prompt="x" foo> after "quoted"> text'), ['<img-prompt="x" foo>']);
+    assert.deepEqual(broken('<img-prompt="x"y> a'), ['<img-prompt="x"y>']);
+    assert.deepEqual(broken('<img-prompt="x" onerror=alert(1)> a'), ['<img-prompt="x" onerror=alert(1)>']);
+    assert.deepEqual(broken('<img-prompt="a" <b> c> d'), ['<img-prompt="a" <b> c>']);
+    assert.deepEqual(broken('<img-prompt="a > b" foo> c'), ['<img-prompt="a > b" foo>']);
+    assert.deepEqual(broken('<!--img-prompt="x"> a'), ['<!--img-prompt="x">']);
+    assert.deepEqual(broken('<!--img-prompt="x" y --> a'), ['<!--img-prompt="x" y -->']);
+});
+
+test('a broken tag without a quote ends at its first > (the comment form: its first -->)', () => {
+    for (const tag of ['<img-prompt>', '<img-prompt=x>', '<img-prompt "x">', '<IMG-PROMPT x="y">', '<img-prompts are fun>', '<!--img-prompt x-->', '<!--img-prompt a>b -->']) {
+        assert.deepEqual(broken(`${tag} after "q">`), [tag], tag);
+    }
+    assert.deepEqual(broken('<!--img-prompt a>b\nc -->'), ['<!--img-prompt a>'], 'no --> on the line');
+});
+
+test('a broken tag with no plain end on its line ends at its first >, or at the line end', () => {
+    assert.deepEqual(broken('<img-prompt="a red fox> She ran.\nNext'), ['<img-prompt="a red fox>']);
+    assert.deepEqual(broken('<img-prompt=""> She ran.\nNext'), ['<img-prompt="">']);
+    assert.deepEqual(broken('<img-prompt="a red fox\nNext'), ['<img-prompt="a red fox']);
+    assert.deepEqual(broken('Story <img-prompt="a red'), ['<img-prompt="a red'], 'a stopped stream');
+    assert.deepEqual(broken('x <img-prompt'), ['<img-prompt']);
+    assert.deepEqual(broken('x <img-prompt\n>'), ['<img-prompt']);
+});
+
+test('a broken tag is never read past the next tag start, so it cannot swallow a tag', () => {
+    const text = '<img-prompt="x" onerror="<img-prompt=\'y\'>">';
+    assert.deepEqual(prompts(text), ['y']);
+    assert.deepEqual(broken(text), ['<img-prompt="x" onerror="']);
+    assert.deepEqual(broken('<img-prompt="<img-prompt="a">'), ['<img-prompt="']);
+    assert.deepEqual(broken('<img-prompt=<!--img-prompt="a"-->'), ['<img-prompt=']);
+    // A backslash does not hide the next start either.
+    assert.deepEqual(prompts('<img-prompt="x" \\<img-prompt="y">'), ['y']);
+});
+
+test('a broken tag is bounded', () => {
+    const long = `<img-prompt="x" ${'a'.repeat(3 * MAX_BROKEN_TAG_CHARS)}`;
+    const [span] = malformedSpans(long);
+    assert.equal(span.start, 0);
+    assert.equal(span.end, '<img-prompt="'.length + MAX_BROKEN_TAG_CHARS);
+    const head = `<img-prompt ${'b'.repeat(3 * MAX_BROKEN_TAG_CHARS)}`;
+    assert.equal(malformedSpans(head)[0].end, '<img-prompt'.length + MAX_BROKEN_TAG_CHARS);
+    // A closing quote past the prompt cap is not recovered.
+    const over = `<img-prompt="a "b" ${'c'.repeat(MAX_PROMPT_CHARS)}">`;
+    assert.deepEqual(parseTags(over), []);
+    assert.deepEqual(broken(over), [over]);
+});
+
+test('scanTags gives tags and broken tags in one pass, in order, not overlapping', () => {
+    const text = '<img-prompt="a" x> <img-prompt="b"> <img-prompt=""> <img-prompt="c "d"">';
+    const { tags, malformed, pending } = scanTags(text);
+    assert.deepEqual(tags.map((t) => t.prompt), ['b', 'c "d"']);
+    assert.deepEqual(malformed.map((s) => text.slice(s.start, s.end)), ['<img-prompt="a" x>', '<img-prompt="">']);
+    assert.equal(pending, -1);
+    const streamed = scanTags('<img-prompt="b"> <img-prompt="a" x', { streaming: true });
+    assert.deepEqual(streamed.tags.map((t) => t.prompt), ['b']);
+    assert.deepEqual(streamed.malformed, []);
+    assert.equal(streamed.pending, 17);
 });
 
 test('content of exactly the cap is accepted', () => {
@@ -124,13 +241,28 @@ test('unfinished examples from the spec', () => {
     }
 });
 
-test('text that already became malformed is not unfinished', () => {
-    for (const text of ['<img-prompt="x" foo', '<b', 'a < b', '<img-prompt=""', '<!-x', `<img-prompt="${'a'.repeat(MAX_PROMPT_CHARS + 1)}`]) {
+test('a < that cannot start a tag is not unfinished', () => {
+    for (const text of ['<b', 'a < b', '<!-x', '<!-- plain comment', '<img-pro>']) {
         assert.equal(unfinishedTagStart(text), -1, text);
     }
     assert.equal(unfinishedTagStart('plain text'), -1);
     assert.equal(unfinishedTagStart(''), -1);
     assert.equal(unfinishedTagStart('<img-prompt="done"> after'), -1);
+});
+
+test('a broken tag stays unfinished until it plainly ends, so it never flashes up', () => {
+    const cases = [
+        ['<img-prompt="x" foo', '>'],
+        ['<img-prompt=""', '> and the rest of the line\n'],
+        ['<img-prompt="x" onerror="alert(1)', '">'],
+        ['<img-prompt', ' and then>'],
+        ['<img-prompt="a "quoted', '" word">'],
+        [`<img-prompt="${'a'.repeat(MAX_PROMPT_CHARS + 1)}`, 'a'.repeat(MAX_BROKEN_TAG_CHARS)],
+    ];
+    for (const [open, rest] of cases) {
+        assert.equal(unfinishedTagStart(`ab ${open}`), 3, open);
+        assert.equal(unfinishedTagStart(`ab ${open}${rest}`), -1, open + rest);
+    }
 });
 
 test('unfinished start after complete tags', () => {
@@ -185,6 +317,27 @@ test('scanner reports a pending tag once it is resolved by later text', () => {
     // The outer tag turns malformed, so the inner one is a tag after all.
     const fresh = scanner.feed('<img-prompt="never <img-prompt=\'b\'> and" nope');
     assert.deepEqual(fresh.map((t) => t.prompt), ['b']);
+});
+
+test('scanner reports a recovered tag the moment its real closing > arrives', () => {
+    const text = 'Hi <img-prompt="a "quoted" word"> there';
+    const scanner = new TagScanner();
+    /** @type {Array<[number, string]>} */
+    const seen = [];
+    for (let k = 1; k <= text.length; k++) {
+        for (const tag of scanner.feed(text.slice(0, k))) seen.push([k, tag.prompt]);
+    }
+    assert.deepEqual(seen, [[text.indexOf('> there') + 1, 'a "quoted" word']]);
+});
+
+test('scanner finish reports what an undecided start held back', () => {
+    const text = '<img-prompt=\'never closed <img-prompt="b"> and on';
+    const scanner = new TagScanner();
+    assert.deepEqual(scanner.feed(text), []);
+    assert.deepEqual(scanner.finish().map((t) => [t.prompt, t.ordinal]), [['b', 0]]);
+    assert.deepEqual(scanner.finish(), [], 'once');
+    // Still streaming after all: nothing is reported twice, ordinals carry on.
+    assert.deepEqual(scanner.feed(`${text}' x <img-prompt="c">`).map((t) => [t.prompt, t.ordinal]), [['c', 1]]);
 });
 
 test('scanner reset forgets everything', () => {
