@@ -3,15 +3,19 @@
  * Inline Images: entry point. Wires SillyTavern's events to the pipeline; the logic lives in
  * the modules (pure ones under core/).
  */
-import { ctx, missingApi, sdCommand, rewriteMessage, toast, toastOnce, t, tk } from './st.js';
+import { ctx, missingApi, sdCommand, toast, toastOnce, t, tk } from './st.js';
 import { loadSettings } from './settings.js';
 import { log, setLogLevel } from './log.js';
 import { Pipeline } from './pipeline.js';
 import { GenerationTracker } from './generation.js';
-import { insertImage } from './core/insertion.js';
 import { isSdModeKeyword } from './core/parser.js';
 import { renderForDisplay } from './core/display.js';
-import { pruneChatCompletion, pruneText, restoreContinuedText } from './core/prune.js';
+import { pruneChatCompletion, pruneText } from './core/prune.js';
+import { identify, locate } from './core/identity.js';
+import { ChatSaver } from './chat-save.js';
+import { Writer, openChatId, isBeingEdited } from './writer.js';
+import { Deliveries } from './deliveries.js';
+import { ReplyLifecycle } from './reply.js';
 import { bindPanel } from './ui/panel.js';
 import { bindPresets } from './ui/presets-panel.js';
 import { injectMetaPrompt } from './core/metaprompt.js';
@@ -30,6 +34,14 @@ let settings;
 const tracker = new GenerationTracker();
 /** @type {Pipeline} */
 let pipeline;
+/** @type {ChatSaver} */
+let saver;
+/** @type {Writer} */
+let writer;
+/** @type {Deliveries} */
+let deliveries;
+/** @type {ReplyLifecycle} */
+let replies;
 
 function readSettings() {
     const c = ctx();
@@ -55,20 +67,29 @@ function metaPromptText() {
  */
 async function draw(prompt, signal) {
     const sd = sdCommand();
-    if (!sd) {
-        toastOnce('no-sd', t`Image Generation is not available. Enable the built-in "Image Generation" extension and choose a source; the image prompts stay in the text.`, 'error');
-        throw new Error(t`the Image Generation extension is not available`);
-    }
+    if (!sd) throw Object.assign(new Error(t`the Image Generation extension is not available`), { permanent: true, notice: 'no-sd' });
     // `/sd` treats a few words (you, me, scene, ...) as modes; a trailing period keeps them prompts.
     const text = isSdModeKeyword(prompt) ? `${prompt}.` : prompt;
     const result = await sd.callback({ quiet: 'true', _abortController: signal }, text);
     if (signal.aborted) throw signal.reason ?? new Error('aborted');
     if (typeof result !== 'string' || !result) {
-        toastOnce('draw-failed', t`An image could not be generated. Check the Image Generation settings (source, URL, model); the image prompt stays in the text.`);
-        throw new Error(t`Image Generation returned no image for this prompt`);
+        throw Object.assign(new Error(t`Image Generation returned no image for this prompt`), { notice: 'draw-failed' });
     }
     // The command returns a saved path that is not URL-encoded (names with spaces).
     return /^(data:|https?:)/i.test(result) ? result : encodeURI(result);
+}
+
+/**
+ * A picture failed for good (after its retries): say so once, in words that say what to do.
+ * @param {import('./types').Job} _job @param {unknown} error
+ */
+function failed(_job, error) {
+    const notice = /** @type {any} */ (error)?.notice;
+    if (notice === 'no-sd') {
+        toastOnce('no-sd', t`Image Generation is not available. Enable the built-in "Image Generation" extension and choose a source; the image prompts stay in the text.`, 'error');
+    } else if (notice === 'draw-failed') {
+        toastOnce('draw-failed', t`An image could not be generated. Check the Image Generation settings (source, URL, model); the image prompt stays in the text.`);
+    }
 }
 
 /** Refresh a message's display at most once per frame. @type {Set<any>} */
@@ -81,93 +102,9 @@ function refresh(message) {
         dirty.delete(message);
         const c = ctx();
         const index = c.chat.indexOf(message);
-        if (index >= 0) c.updateMessageBlock(index, message);
+        // A re-render would replace the open editor and lose what the user is typing.
+        if (index >= 0 && !isBeingEdited(message)) c.updateMessageBlock(index, message);
     });
-}
-
-/** The message SillyTavern is streaming into, if any. */
-function streamingTarget() {
-    const sp = ctx().streamingProcessor;
-    if (!sp || sp.messageId < 0 || sp.type === 'impersonate' || sp.isFinished || sp.isStopped) return null;
-    const message = ctx().chat[sp.messageId];
-    return message ? { message, sp } : null;
-}
-
-/** @param {string} text */
-function onStreamToken(text) {
-    if (!settings.enabled) return;
-    const target = streamingTarget();
-    if (!target) return;
-    const { message, sp } = target;
-    if (!pipeline.streams.has(message)) {
-        pipeline.streamStarted(message, message.swipe_id ?? 0, sp.type === 'continue' ? String(sp.continueMessage ?? '') : '');
-    }
-    pipeline.streamText(message, text);
-}
-
-/**
- * Messages being continued: their text from before (images included) and that text pruned,
- * as the interceptor left it. SillyTavern continues from the pruned copy and writes it back
- * with the new text.
- * @type {Map<import('./types').ChatMessage, {original: string, pruned: string}>}
- */
-const continued = new Map();
-
-/**
- * Put the images back into the part of a continued message that was there before. Edits
- * the text in place, synchronously: SillyTavern renders and saves the message after its
- * MESSAGE_RECEIVED listeners. @param {import('./types').ChatMessage} message
- * @returns {boolean} whether the text changed
- */
-function restoreContinued(message) {
-    const entry = continued.get(message);
-    if (!entry) return false;
-    continued.delete(message);
-    const before = message.mes ?? '';
-    const after = restoreContinuedText(before, entry.original, entry.pruned);
-    if (after === before) return false;
-    const swipeId = message.swipe_id ?? 0;
-    if (Array.isArray(message.swipes) && message.swipes[swipeId] === before) message.swipes[swipeId] = after;
-    message.mes = after;
-    log.debug('put the images back into a continued message');
-    return true;
-}
-
-/** @param {number} messageId */
-function onMessageReceived(messageId) {
-    const message = ctx().chat[messageId];
-    if (!message) return;
-    if (restoreContinued(message)) refresh(message);
-    if (!settings.enabled || message.is_user || message.is_system) {
-        pipeline.settle(message); // images already drawn are kept; no new ones start
-        return;
-    }
-    pipeline.messageFinished(message);
-}
-
-/**
- * After a generation ends or stops, settle what MESSAGE_RECEIVED did not: SillyTavern sends
- * none when a swipe or continue fails mid-stream. Both steps are idempotent, so running
- * after a normal finish changes nothing.
- */
-let settleTimer = 0;
-function settleAfterGeneration() {
-    clearTimeout(settleTimer);
-    settleTimer = setTimeout(() => {
-        // A new generation has begun: its own end settles everything then.
-        if (tracker.current) return;
-        const active = streamingTarget()?.message;
-        for (const message of [...continued.keys()]) {
-            if (message === active || !restoreContinued(message)) continue;
-            refresh(message);
-            void ctx().saveChat(); // no MESSAGE_RECEIVED came, so SillyTavern saves nothing after us
-        }
-        for (const message of [...pipeline.streams.keys()]) {
-            if (message === active) continue;
-            if (settings.enabled && ctx().chat.includes(message)) pipeline.messageFinished(message);
-            else pipeline.settle(message);
-        }
-    }, 300);
 }
 
 /** CHAT_COMPLETION_PROMPT_READY: prune our images, add the meta-prompt last. */
@@ -188,12 +125,7 @@ function onPromptReady(/** @type {{chat: any[], dryRun: boolean}} */ data) {
  */
 async function interceptor(chat, _contextSize, _abort, type) {
     const c = ctx();
-    if (type === 'continue') {
-        const target = c.chat[c.chat.length - 1];
-        if (typeof target?.mes === 'string' && target.mes.includes('data-iig')) {
-            continued.set(target, { original: target.mes, pruned: pruneText(target.mes) });
-        }
-    }
+    replies.beforeGeneration(type);
     for (const message of chat) {
         if (typeof message?.mes === 'string' && message.mes.includes('data-iig')) message.mes = pruneText(message.mes);
     }
@@ -216,19 +148,31 @@ function registerEvents() {
         // The text-completion meta-prompt is for the reply just made; left in place, it
         // would go into prompts built later without our interceptor (token counting).
         ctx().setExtensionPrompt?.(EXT_PROMPT_KEY, '', 1, 0, false, 0);
-        settleAfterGeneration();
+        replies.generationEnded();
     };
     eventSource.on(E.GENERATION_ENDED, ended);
     eventSource.on(E.GENERATION_STOPPED, ended);
     eventSource.makeLast(E.CHAT_COMPLETION_PROMPT_READY, onPromptReady);
-    eventSource.on(E.STREAM_TOKEN_RECEIVED, onStreamToken);
-    eventSource.on(E.MESSAGE_RECEIVED, onMessageReceived);
-    eventSource.on(E.CHAT_CHANGED, () => pipeline.dropOrphans(ctx().chat, 'chat changed'));
+    eventSource.on(E.STREAM_TOKEN_RECEIVED, (/** @type {string} */ text) => replies.onStreamToken(text));
+    eventSource.on(E.MESSAGE_RECEIVED, (/** @type {number} */ id) => replies.onMessageReceived(id));
+    eventSource.on(E.CHAT_CHANGED, () => {
+        const chat = ctx().chat;
+        replies.chatChanged();
+        pipeline.chatOpened(chat, (job) => {
+            const at = locate(chat, identify(job.message, job.index, job.swipeId));
+            return at >= 0 ? chat[at] : null;
+        });
+        void deliveries.deliverOpenChat();
+    });
     eventSource.on(E.MESSAGE_DELETED, () => pipeline.dropOrphans(ctx().chat, 'message deleted'));
 }
 
 /** Translated once per call: cheap, and follows a language switch without a reload. */
-const placeholderLabels = () => ({ pending: tk('iig_drawing', 'drawing…'), failed: tk('iig_image_failed', 'image failed (hover for details)') });
+const placeholderLabels = () => ({
+    pending: tk('iig_drawing', 'drawing…'),
+    failed: tk('iig_image_failed', 'image failed (hover for details, click to retry)'),
+    attempt: (/** @type {number} */ n, /** @type {number} */ of) => t`drawing… (attempt ${n} of ${of})`,
+});
 
 function registerDisplayHook() {
     const formatter = ctx().messageFormatter;
@@ -240,10 +184,13 @@ function registerDisplayHook() {
         if (fctx?.isUser || fctx?.isSystem || typeof mes !== 'string') return mes;
         const message = ctx().chat[fctx?.messageId];
         // While a continue streams, the text lacks the images of its earlier part.
-        const entry = message ? continued.get(message) : undefined;
-        if (entry) mes = restoreContinuedText(mes, entry.original, entry.pruned);
+        mes = replies.displayText(message, mes);
         const states = message && pipeline ? pipeline.statesFor(message) : null;
-        return renderForDisplay(mes, states, { hideUnfinished: true, labels: states ? placeholderLabels() : undefined });
+        // Only text still streaming can end in a tag that is not finished yet; a final text
+        // shows everything but its tags and broken tags (an unclosed quote must not hide the
+        // rest of the story).
+        const streaming = Boolean(message) && (pipeline?.isStreaming(message) || replies?.streamingTarget()?.message === message);
+        return renderForDisplay(mes, states, { hideUnfinished: streaming, labels: states ? placeholderLabels() : undefined });
     }, { stage: formatter.stage?.BEFORE_REGEX ?? 'beforeRegex', order: formatter.order?.EARLY ?? 10 });
 }
 
@@ -252,8 +199,11 @@ function applyImageWidth(percent) {
     document.documentElement.style.setProperty('--iig-image-width', `${percent}%`);
 }
 
-/** Rewrite a swipe of a message and tell SillyTavern (see st.js). @type {import('./manual.js').Rewrite} */
-const rewrite = (message, swipeId, transform) => rewriteMessage(message, swipeId, transform);
+/** Rewrite a swipe of a message through the one write path. @type {import('./manual.js').Rewrite} */
+const rewrite = async (message, swipeId, transform) => {
+    const { status } = await writer.rewrite(message, swipeId, transform);
+    return status === 'held' ? 'unchanged' : status;
+};
 
 /** @param {import('./types').Settings} next */
 function saveSettings(next) {
@@ -289,16 +239,30 @@ function init() {
         return;
     }
     settings = readSettings();
+    saver = new ChatSaver({ busy: () => tracker.current !== null || replies?.streamingTarget() != null });
+    writer = new Writer(saver);
+    deliveries = new Deliveries(writer);
+    deliveries.load();
     pipeline = new Pipeline({
         settings: () => settings,
-        chatId: () => String(ctx().getCurrentChatId() ?? ''),
+        chatId: openChatId,
         draw,
+        failed,
         changed: refresh,
+        indexOf: (message) => ctx().chat.indexOf(message),
         timedOut: (seconds) => t`timed out after ${seconds} s (the per-image timeout)`,
-        commit: (job, markup) => rewriteMessage(job.message, job.swipeId, (text) => {
-            const result = insertImage(text, { ordinal: job.ordinal, prompt: job.prompt }, markup);
-            return result.status === 'inserted' ? result.text : null;
+        commit: (job) => deliveries.deliver({
+            chatId: job.chatId, message: job.message, index: job.index, swipeId: job.swipeId,
+            ordinal: job.ordinal, prompt: job.prompt, src: /** @type {string} */ (job.src),
+            ...(job.replaceSrc ? { replaceSrc: job.replaceSrc } : {}),
         }),
+    });
+    replies = new ReplyLifecycle({
+        pipeline, tracker, refresh,
+        settings: () => settings,
+        save: () => void saver.request(openChatId()),
+        // Pictures kept while the reply streamed or its editor was open can go in now.
+        ended: () => void deliveries.deliverOpenChat(),
     });
     /** @type {any} */ (globalThis).inlineImagesInterceptor = interceptor;
     registerDisplayHook();
@@ -307,7 +271,11 @@ function init() {
     manual.install();
     manual.registerCommand();
     mountPanel().catch((error) => log.error('could not show the settings drawer', error));
-    /** @type {any} */ (globalThis).inlineImages = { loaded: true, base: BASE_URL, pipeline, tracker, manual };
+    /** @type {any} */ (globalThis).inlineImages = {
+        loaded: true, base: BASE_URL, pipeline, tracker, manual, saver, deliveries,
+        /** Whether nothing of ours is running: no job, retry pause, save, delivery or timer. */
+        idle: () => pipeline.idle && saver.idle && deliveries.idle && replies.idle,
+    };
     log.info(`loaded from ${BASE_URL}`);
 }
 

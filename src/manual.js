@@ -4,8 +4,8 @@
  * image (regenerate, edit prompt, delete) and the slash command for STscript.
  */
 import { ctx, toast, t, tk } from './st.js';
-import { parseTags } from './core/parser.js';
-import { imageAfter, replaceTagPrompt, escapeAttr } from './core/insertion.js';
+import { parseTags, MAX_PROMPT_CHARS } from './core/parser.js';
+import { imageAfter, replaceTagPrompt, escapeAttr, encodePrompt } from './core/insertion.js';
 import { removeImageAt } from './pipeline.js';
 import { log } from './log.js';
 
@@ -107,6 +107,10 @@ export class ManualGeneration {
         } else if (choice === 2) {
             const edited = await c.callGenericPopup(t`Edit the image prompt, then it is drawn again:`, c.POPUP_TYPE.INPUT, prompt, { rows: 4 });
             if (typeof edited !== 'string' || !edited.trim() || edited.trim() === prompt) return;
+            if (encodePrompt(edited.trim().replace(/\s+/g, ' ')).length > MAX_PROMPT_CHARS) {
+                toast(t`That prompt is too long for an image tag (at most ${MAX_PROMPT_CHARS} characters, quotes and < > counting more). Nothing was changed.`, 'warning');
+                return;
+            }
             await this.rewrite(message, message.swipe_id ?? 0, (text) => {
                 const tag = parseTags(text)[ordinal];
                 return tag ? replaceTagPrompt(text, tag, edited.trim()) : null;
@@ -143,6 +147,13 @@ export class ManualGeneration {
                 event.preventDefault();
                 event.stopPropagation();
                 void this.onImage(target).catch((e) => log.error(e));
+                return;
+            }
+            const failed = target.closest?.('.mes_text [data-iig-state="failed"]');
+            if (failed) {
+                event.preventDefault();
+                event.stopPropagation();
+                this.onFailed(/** @type {HTMLElement} */ (failed));
             }
         }, true);
         const { eventSource, eventTypes: E } = ctx();
@@ -151,6 +162,18 @@ export class ManualGeneration {
             if (E[name]) eventSource.on(E[name], sync);
         }
         sync();
+    }
+
+    /** A click on a failed picture's box draws it again. @param {HTMLElement} box */
+    onFailed(box) {
+        const block = box.closest('.mes[mesid]');
+        const message = ctx().chat[Number(block?.getAttribute('mesid'))];
+        if (!block || !message || this.pipeline.isStreaming(message)) return;
+        const boxes = [...block.querySelectorAll('.mes_text [data-iig-state]')];
+        const ordinal = placeholderOrdinal(message.mes ?? '', this.pipeline.statesFor(message), boxes.indexOf(box));
+        if (ordinal < 0) return;
+        const job = this.pipeline.retryFailed(message, ordinal);
+        if (job) log.info(`drawing "${job.prompt}" again (clicked)`);
     }
 
     registerCommand() {
@@ -188,6 +211,23 @@ export class ManualGeneration {
 function isStreamingInto(messageId) {
     const sp = ctx().streamingProcessor;
     return Boolean(sp && !sp.isFinished && sp.messageId === messageId);
+}
+
+/**
+ * The ordinal of the tag shown as the `index`-th placeholder: the display puts one, in tag
+ * order, for each tag without an image whose job has a state.
+ * @param {string} text @param {Map<number, any>|null} states @param {number} index
+ */
+export function placeholderOrdinal(text, states, index) {
+    if (index < 0 || !states) return -1;
+    let seen = 0;
+    const tags = parseTags(text);
+    for (let ordinal = 0; ordinal < tags.length; ordinal++) {
+        if (imageAfter(text, tags[ordinal])) continue;
+        const state = states.get(ordinal);
+        if (state && (state.status === 'pending' || state.status === 'failed' || state.status === 'ready') && seen++ === index) return ordinal;
+    }
+    return -1;
 }
 
 /**

@@ -3,12 +3,13 @@
  * The illustration pipeline: from tags in a reply to images in the message.
  *
  * Jobs hold the message *object* (not its index or text): an index shifts when an earlier
- * message is deleted, and text goes stale across an await. At commit time the object is
- * looked up in the current chat; if it is not there (deleted, regenerated, chat switched)
- * the image is dropped and nothing else is touched.
+ * message is deleted, and text goes stale across an await. A job whose message is deleted or
+ * regenerated in the open chat is dropped. A job whose chat is closed goes on (the user may
+ * have paid for it) and hands its picture to `deliver`, which keeps it until that chat is
+ * open again. A failed draw is retried up to `retries` times with a growing delay.
  */
 import { parseTags, TagScanner } from './core/parser.js';
-import { imageMarkup, insertImage, imageAfter, stripImages } from './core/insertion.js';
+import { imageAfter, stripImages } from './core/insertion.js';
 import { createLimiter } from './core/limiter.js';
 import { log } from './log.js';
 
@@ -21,10 +22,28 @@ import { log } from './log.js';
  * @property {() => Settings} settings
  * @property {() => string} chatId
  * @property {(prompt: string, signal: AbortSignal) => Promise<string>} draw resolves to the image URL, rejects with a readable Error
- * @property {(job: Job, markup: string) => Promise<'written'|'unchanged'|'gone'>} commit
+ * @property {(job: Job) => Promise<'written'|'held'|'gone'|'unchanged'>} commit hand a finished picture (job.src) to its message
  * @property {(message: ChatMessage) => void} changed the message's display should refresh
  * @property {(seconds: number) => string} [timedOut] the reason shown for a timed-out image (translated by the caller)
+ * @property {(message: ChatMessage) => number} [indexOf] where the message is in the open chat (-1: not there)
+ * @property {(job: Job, error: unknown) => void} [failed] a job failed for good (after its retries)
+ * @property {(retry: number) => number} [retryDelayMs] pause before retry n (tests shorten it)
  */
+
+/** Pause before retry n (1-based): 1.5 s, 3 s, 6 s, ... at most 30 s. @param {number} n */
+export function retryDelayMs(n) {
+    return Math.min(30_000, 1500 * 2 ** (n - 1));
+}
+
+/** @param {unknown} reason */
+function describeError(reason) {
+    return reason instanceof Error ? reason.message : String(reason);
+}
+
+/** How often a picture whose file another picture overwrote is drawn again. */
+const MAX_REDRAWS = 2;
+/** Recent result paths remembered to spot two pictures saved under one name. */
+const MAX_KNOWN_PATHS = 500;
 
 /** @typedef {{scanner: TagScanner, base: number, swipeId: number}} StreamState */
 
@@ -40,6 +59,15 @@ export class Pipeline {
         const s = deps.settings();
         this.limiter = createLimiter({ maxConcurrent: s.maxConcurrent, minIntervalMs: s.minIntervalMs });
         this.nextId = 1;
+        /** Which job each recent result path belongs to. @type {Map<string, Job>} */
+        this.paths = new Map();
+        /** Retry pauses under way (for the idle check). */
+        this.pausing = 0;
+    }
+
+    /** Whether no job is pending, waiting or being written (failed ones only show their box). */
+    get idle() {
+        return this.pausing === 0 && [...this.jobs].every((job) => job.status === 'failed');
     }
 
     applySettings() {
@@ -113,12 +141,18 @@ export class Pipeline {
         return this.findJob(message, swipeId, ordinal, prompt) ?? this.start(message, swipeId, ordinal, prompt);
     }
 
-    /** @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt */
-    start(message, swipeId, ordinal, prompt) {
+    /**
+     * @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt
+     * @param {{chatId?: string, replaceSrc?: string, redraws?: number}} [opts]
+     */
+    start(message, swipeId, ordinal, prompt, opts = {}) {
         /** @type {Job} */
         const job = {
-            id: this.nextId++, chatId: this.deps.chatId(), message, swipeId, ordinal, prompt,
-            status: 'pending', controller: new AbortController(),
+            id: this.nextId++, chatId: opts.chatId ?? this.deps.chatId(), message, swipeId, ordinal, prompt,
+            index: this.deps.indexOf?.(message) ?? -1,
+            status: 'pending', controller: new AbortController(), attempt: 1,
+            attempts: 1 + (this.deps.settings().retries ?? 0), redraws: opts.redraws ?? 0,
+            ...(opts.replaceSrc ? { replaceSrc: opts.replaceSrc } : {}),
         };
         this.jobs.add(job);
         log.debug(`job ${job.id}: #${ordinal} "${prompt}"`);
@@ -129,12 +163,50 @@ export class Pipeline {
 
     /** @param {Job} job */
     async run(job) {
-        const { signal } = job.controller;
+        for (;;) {
+            const failure = await this.attemptDraw(job);
+            if (job.status === 'dropped') return;
+            if (failure === null) break;
+            const error = describeError(failure);
+            // A missing Image Generation extension does not come back by itself.
+            const permanent = /** @type {any} */ (failure)?.permanent === true;
+            if (permanent || job.attempt >= job.attempts || !this.mayRetry(job)) {
+                job.status = 'failed';
+                job.error = error;
+                log.warn(`image for "${job.prompt}" failed after ${job.attempt} attempt(s): ${error}`);
+                this.deps.changed(job.message);
+                this.deps.failed?.(job, failure);
+                return;
+            }
+            log.info(`image for "${job.prompt}" failed (attempt ${job.attempt} of ${job.attempts}): ${error}; retrying`);
+            job.error = error;
+            await this.pause(job, (this.deps.retryDelayMs ?? retryDelayMs)(job.attempt));
+            // The job may have been dropped while it paused (status is not narrowed across await).
+            if (/** @type {string} */ (job.status) === 'dropped') return;
+            if (!this.mayRetry(job)) return this.drop(job, 'its message is gone or no longer shown');
+            job.attempt++;
+            this.deps.changed(job.message);
+        }
+        job.status = 'ready';
+        this.claimPath(job);
+        this.deps.changed(job.message);
+        await this.commit(job);
+    }
+
+    /**
+     * One attempt, through the limiter, with its own timeout.
+     * @param {Job} job @returns {Promise<unknown>} null on success (job.src set), else the reason
+     */
+    async attemptDraw(job) {
         const timeoutMs = this.deps.settings().timeoutSeconds * 1000;
+        const attempt = new AbortController();
+        const stop = () => attempt.abort(job.controller.signal.reason);
+        job.controller.signal.addEventListener('abort', stop, { once: true });
+        const { signal } = attempt;
         try {
-            const src = await this.limiter.run(() => {
+            job.src = await this.limiter.run(() => {
                 // The timeout counts from the start of drawing, not from the queue.
-                const timer = setTimeout(() => job.controller.abort(new Error(this.deps.timedOut?.(timeoutMs / 1000) ?? `timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+                const timer = setTimeout(() => attempt.abort(new Error(this.deps.timedOut?.(timeoutMs / 1000) ?? `timed out after ${timeoutMs / 1000} s`)), timeoutMs);
                 // `/sd` passes the signal on to its source, but a source that ignores it must
                 // not hold a slot of the limiter (and the job) forever: settle on abort too.
                 /** @type {Promise<never>} */
@@ -144,35 +216,74 @@ export class Pipeline {
                 });
                 return Promise.race([this.deps.draw(job.prompt, signal), aborted]).finally(() => clearTimeout(timer));
             }, { signal });
-            if (job.status === 'dropped') return;
-            job.status = 'ready';
-            job.src = src;
+            return null;
         } catch (error) {
-            if (job.status === 'dropped') return;
-            job.status = 'failed';
-            const reason = signal.aborted ? signal.reason : error;
-            job.error = reason instanceof Error ? reason.message : String(reason);
-            log.warn(`image for "${job.prompt}" failed: ${job.error}`);
+            return (signal.aborted ? signal.reason : error) ?? new Error('failed');
+        } finally {
+            job.controller.signal.removeEventListener('abort', stop);
         }
-        this.deps.changed(job.message);
-        if (job.status === 'ready') await this.commit(job);
+    }
+
+    /**
+     * Whether a failed job may try again: not once its message was deleted or regenerated in
+     * the open chat, or its swipe is no longer the one shown. A job of a closed chat goes on.
+     * @param {Job} job
+     */
+    mayRetry(job) {
+        if (job.chatId !== this.deps.chatId()) return true;
+        const index = this.deps.indexOf?.(job.message) ?? 0;
+        return index >= 0 && (job.message.swipe_id ?? 0) === job.swipeId;
+    }
+
+    /** @param {Job} job @param {number} ms */
+    pause(job, ms) {
+        this.pausing++;
+        return new Promise((resolve) => {
+            const done = () => {
+                clearTimeout(timer);
+                job.controller.signal.removeEventListener('abort', done);
+                this.pausing--;
+                resolve(undefined);
+            };
+            const timer = setTimeout(done, ms);
+            job.controller.signal.addEventListener('abort', done, { once: true });
+        });
+    }
+
+    /**
+     * SillyTavern names a saved picture after the character and the time to the millisecond,
+     * so two answers handled in the same millisecond get one file, the second overwriting the
+     * first. The newer job keeps the path; the older one is drawn again (bounded).
+     * @param {Job} job
+     */
+    claimPath(job) {
+        const src = /** @type {string} */ (job.src);
+        const owner = this.paths.get(src);
+        this.paths.delete(src);
+        this.paths.set(src, job);
+        if (this.paths.size > MAX_KNOWN_PATHS) this.paths.delete(/** @type {string} */ (this.paths.keys().next().value));
+        if (!owner || owner === job || owner.status === 'dropped') return;
+        log.warn(`two pictures were saved as ${src}; drawing "${owner.prompt}" again`);
+        if (owner.redraws >= MAX_REDRAWS) return;
+        const replaceSrc = owner.status === 'ready' ? undefined : src;
+        if (owner.status === 'ready') this.drop(owner, 'its file was overwritten');
+        this.start(owner.message, owner.swipeId, owner.ordinal, owner.prompt,
+            { chatId: owner.chatId, redraws: owner.redraws + 1, ...(replaceSrc ? { replaceSrc } : {}) });
     }
 
     /** @param {Job} job */
     async commit(job) {
         if (job.status !== 'ready' || this.streams.has(job.message)) return; // finished stream commits it
-        if (job.chatId !== this.deps.chatId()) return this.drop(job, 'chat changed');
         job.status = 'committed';
-        const markup = imageMarkup({ src: /** @type {string} */ (job.src), prompt: job.prompt });
         let result;
         try {
-            result = await this.deps.commit(job, markup);
+            result = await this.deps.commit(job);
         } catch (error) {
             log.error('could not write the image into the message', error);
             result = 'gone';
         }
         this.jobs.delete(job);
-        if (result === 'gone') log.info(`dropped image for "${job.prompt}": its message is gone`);
+        if (result === 'gone') log.info(`dropped image for "${job.prompt}": its message or tag is gone`);
     }
 
     /** @param {Job} job @param {string} why */
@@ -183,18 +294,48 @@ export class Pipeline {
         log.debug(`job ${job.id} dropped: ${why}`);
     }
 
-    /** Drop every job whose message is not in `chat` (deleted, regenerated, other chat).
-     * @param {ChatMessage[]} chat @param {string} why */
+    /**
+     * The open chat lost messages (deleted, regenerated): drop its jobs whose message is not
+     * in `chat`. Jobs of other chats are not this chat's business.
+     * @param {ChatMessage[]} chat @param {string} why
+     */
     dropOrphans(chat, why) {
         const present = new Set(chat);
-        for (const job of [...this.jobs]) if (!present.has(job.message)) this.drop(job, why);
-        for (const message of [...this.streams.keys()]) if (!present.has(message)) this.streams.delete(message);
+        const open = this.deps.chatId();
+        for (const job of [...this.jobs]) {
+            if (job.chatId === open && !present.has(job.message) && job.status !== 'committed') this.drop(job, why);
+        }
+    }
+
+    /**
+     * Another chat is open now. Streams of the chat left behind are over: their finished
+     * pictures go to `commit` (which keeps them for that chat). Jobs of the chat just opened
+     * (it was left while they ran) are pointed at its new message objects, found with
+     * `find`; a job whose message is not there any more is dropped.
+     * @param {ChatMessage[]} chat @param {(job: Job) => ChatMessage|null} find
+     */
+    chatOpened(chat, find) {
+        const present = new Set(chat);
+        for (const message of [...this.streams.keys()]) {
+            if (!present.has(message)) this.settle(message);
+        }
+        const open = this.deps.chatId();
+        for (const job of [...this.jobs]) {
+            if (job.chatId !== open || present.has(job.message) || job.status === 'committed') continue;
+            const found = find(job);
+            if (found) {
+                job.message = found;
+                job.index = this.deps.indexOf?.(found) ?? job.index;
+            } else {
+                this.drop(job, 'its message is not in the reopened chat');
+            }
+        }
     }
 
     /**
      * What the display shows for each tag of the swipe on screen.
      * @param {ChatMessage} message
-     * @returns {Map<number, {status: 'pending'|'ready'|'failed', src?: string, error?: string}>|null}
+     * @returns {Map<number, {status: 'pending'|'ready'|'failed', src?: string, error?: string, attempt?: number, attempts?: number}>|null}
      */
     statesFor(message) {
         /** @type {Map<number, any>|null} */
@@ -204,7 +345,7 @@ export class Pipeline {
             if (job.message !== message || job.swipeId !== swipeId) continue;
             const status = job.status === 'committed' ? 'ready' : job.status;
             if (status !== 'pending' && status !== 'ready' && status !== 'failed') continue;
-            (states ??= new Map()).set(job.ordinal, { status, src: job.src, error: job.error });
+            (states ??= new Map()).set(job.ordinal, { status, src: job.src, error: job.error, attempt: job.attempt, attempts: job.attempts });
         }
         return states;
     }
@@ -238,6 +379,22 @@ export class Pipeline {
         });
         await Promise.all(started.map((job) => job.done));
         return started;
+    }
+
+    /**
+     * A click on a failed picture's box: draw that tag again, with fresh retries.
+     * @param {ChatMessage} message @param {number} ordinal
+     * @returns {Job|null} the new job, or null when the tag is gone or has a picture
+     */
+    retryFailed(message, ordinal) {
+        const swipeId = message.swipe_id ?? 0;
+        for (const job of [...this.jobs]) {
+            if (job.message === message && job.swipeId === swipeId && job.ordinal === ordinal && job.status === 'failed') this.drop(job, 'retried by hand');
+        }
+        const text = message.mes ?? '';
+        const tag = parseTags(text)[ordinal];
+        if (!tag || imageAfter(text, tag) || this.findJob(message, swipeId, ordinal, tag.prompt)) return null;
+        return this.start(message, swipeId, ordinal, tag.prompt);
     }
 
     /**

@@ -65,36 +65,3 @@ export function sdCommand() {
     const commands = ctx().SlashCommandParser?.commands;
     return commands?.sd ?? commands?.imagine ?? null;
 }
-
-/**
- * Rewrite one swipe of a message in place, then tell SillyTavern the way an edit does:
- * MESSAGE_EDITED → updateMessageBlock → MESSAGE_UPDATED → save. `transform` receives the text
- * as it is *now* and returns the new text, or null to leave it alone; nothing is awaited
- * between reading and writing, so no stale copy can be written back.
- * @param {import('./types').ChatMessage} message
- * @param {number} swipeId
- * @param {(text: string) => string|null} transform
- * @returns {Promise<'written'|'unchanged'|'gone'>}
- */
-export async function rewriteMessage(message, swipeId, transform) {
-    const c = ctx();
-    const index = c.chat.indexOf(message);
-    if (index < 0) return 'gone';
-    const current = (message.swipe_id ?? 0) === swipeId;
-    const before = current ? message.mes : message.swipes?.[swipeId];
-    if (typeof before !== 'string') return 'gone';
-    const after = transform(before);
-    if (after === null || after === before) return 'unchanged';
-    if (current) message.mes = after;
-    if (Array.isArray(message.swipes) && swipeId < message.swipes.length) message.swipes[swipeId] = after;
-    const { eventSource, eventTypes } = c;
-    if (current) {
-        await eventSource.emit(eventTypes.MESSAGE_EDITED, index);
-        // The index may have moved while listeners ran; render where the message is now.
-        const now = ctx().chat.indexOf(message);
-        if (now >= 0) c.updateMessageBlock(now, message);
-        await eventSource.emit(eventTypes.MESSAGE_UPDATED, now >= 0 ? now : index);
-    }
-    await c.saveChat();
-    return 'written';
-}

@@ -7,6 +7,8 @@ export interface Settings {
     maxConcurrent: number;
     minIntervalMs: number;
     timeoutSeconds: number;
+    /** How often a failed picture is tried again by itself (0-5). */
+    retries: number;
     /** What the manual button and slash command do unless told otherwise. */
     manualMode: 'append' | 'replace';
     /** Largest width of a picture, in percent of the message width. */
@@ -39,9 +41,18 @@ export interface Job {
     /** The message object itself: it survives index shifts and is gone when deleted. */
     message: ChatMessage;
     swipeId: number;
+    /** Where the message was in its chat when the job started (a hint for finding it again). */
+    index: number;
     ordinal: number;
     prompt: string;
     status: JobStatus;
+    /** The attempt running or last run (1-based), and how many are allowed. */
+    attempt: number;
+    attempts: number;
+    /** How often this tag was drawn again because another picture overwrote its file. */
+    redraws: number;
+    /** The picture this job replaces (its file holds another picture now). */
+    replaceSrc?: string;
     src?: string;
     error?: string;
     controller: AbortController;
@@ -56,5 +67,7 @@ export interface ChatMessage {
     name?: string;
     swipe_id?: number;
     swipes?: string[];
+    send_date?: string | number;
+    swipe_info?: Array<{ send_date?: string | number } | undefined>;
     extra?: Record<string, any>;
 }

@@ -20,7 +20,11 @@ def tag(prompt: str) -> str:
 
 
 def chat_path(st: SillyTavern, page: Page) -> Path:
-    name = stpage.current_chat_file(page)
+    return chat_file(st, stpage.current_chat_file(page))
+
+
+def chat_file(st: SillyTavern, name: str) -> Path:
+    """The saved file of the chat called `name` (without .jsonl)."""
     found = list((st.user_dir / "chats").rglob(f"{name}.jsonl"))
     assert found, f"no saved chat file named {name}.jsonl"
     return found[0]
@@ -45,3 +49,14 @@ def wait_until(check: Callable[[], Any], timeout: float = 30.0, what: str = "con
 def images_in(text: str) -> list[tuple[str, str]]:
     """(src, title) of each of our images in a message text."""
     return [(m.group(1), m.group(2)) for m in IMG_OF_OURS.finditer(text)]
+
+
+def reply_with_a_held_picture(page: Page, llm: Any, images: Any, prompt: str, before: str = "Text. ",
+                              after: str = " Done.") -> Any:
+    """A finished reply whose one picture is being drawn and held until the returned gate opens."""
+    slow = images.gate(prompt)
+    llm.queue(before + tag(prompt) + after)
+    stpage.send(page, "Go on.")
+    images.wait_for_requests(1, timeout=20)
+    stpage.wait_idle(page)
+    return slow

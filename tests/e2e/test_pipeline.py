@@ -13,7 +13,7 @@ from testbed.images import StandInImageServer
 from testbed.llm import Reply, StandInLLM, StreamError
 from testbed.sillytavern import SillyTavern
 
-from .helpers import images_in, saved_messages, tag, wait_until
+from .helpers import images_in, reply_with_a_held_picture, saved_messages, tag, wait_until
 
 PREFIX = "best quality, absurdres, masterpiece, "  # Image Generation's default prompt prefix
 
@@ -309,17 +309,6 @@ def test_swipe_that_fails_mid_stream_keeps_the_picture_of_its_complete_tag(
     assert message["swipes"][0] == "Swipe zero."
 
 
-def reply_with_a_held_picture(page: Page, llm: StandInLLM, images: StandInImageServer, prompt: str,
-                              before: str = "Text. ") -> Gate:
-    """A finished reply whose one picture is being drawn and held until the gate opens."""
-    slow = images.gate(prompt)
-    llm.queue(before + tag(prompt) + " Done.")
-    stpage.send(page, "Go on.")
-    images.wait_for_requests(1, timeout=20)
-    stpage.wait_idle(page)
-    return slow
-
-
 def test_deleting_a_message_while_its_picture_is_pending_drops_the_picture(
         page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
     slow = reply_with_a_held_picture(page, llm, images, "a doomed sandcastle")
@@ -333,22 +322,6 @@ def test_deleting_a_message_while_its_picture_is_pending_drops_the_picture(
     assert [m["mes"] for m in stpage.chat(page)] == [m["mes"] for m in before]
     expect(page.locator("#chat img[data-iig]")).to_have_count(0)
     assert not any(images_in(m["mes"]) for m in saved_messages(sillytavern, page))
-
-
-def test_chat_switch_while_pending_leaves_both_chats_unchanged(
-        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
-    slow = reply_with_a_held_picture(page, llm, images, "an abandoned mill", before="Old chat. ")
-    first_chat = stpage.current_chat_file(page)
-    wait_until(lambda: "Old chat." in saved_messages(sillytavern, page)[-1]["mes"], what="reply saved")
-    stpage.new_chat(page)
-    assert stpage.current_chat_file(page) != first_chat
-    slow.open()
-    page.wait_for_timeout(2500)
-    # The new chat has only its greeting; the old chat's file gained nothing.
-    assert page.evaluate("() => SillyTavern.getContext().chat.length") == 1
-    expect(page.locator("#chat img[data-iig]")).to_have_count(0)
-    old = next((sillytavern.user_dir / "chats").rglob(f"{first_chat}.jsonl"))
-    assert not images_in(old.read_text())
 
 
 def test_readme_screenshot_shows_pictures_inside_the_reply(page: Page, llm: StandInLLM,

@@ -1,0 +1,146 @@
+// @ts-check
+/**
+ * A reply's life: streamed text feeds the pipeline, the final text (streamed or not, stopped,
+ * failed, continued) settles it. SillyTavern tells the end in different ways per kind of
+ * generation; this module turns them into one `messageFinished`/`settle` per reply.
+ */
+import { ctx } from './st.js';
+import { log } from './log.js';
+import { pruneText, restoreContinuedText } from './core/prune.js';
+
+/** @typedef {import('./types').ChatMessage} ChatMessage */
+
+export class ReplyLifecycle {
+    /**
+     * @param {object} deps
+     * @param {import('./pipeline.js').Pipeline} deps.pipeline
+     * @param {() => import('./types').Settings} deps.settings
+     * @param {import('./generation.js').GenerationTracker} deps.tracker
+     * @param {(message: ChatMessage) => void} deps.refresh
+     * @param {() => void} deps.save save the open chat (a change of ours SillyTavern will not save)
+     * @param {() => void} deps.ended after a generation ended and its replies settled
+     */
+    constructor(deps) {
+        this.deps = deps;
+        /**
+         * Messages being continued: their text from before (images included) and that text
+         * pruned, as the interceptor left it. SillyTavern continues from the pruned copy and
+         * writes it back with the new text.
+         * @type {Map<ChatMessage, {original: string, pruned: string}>}
+         */
+        this.continued = new Map();
+        /** @type {ReturnType<typeof setTimeout> | 0} */
+        this.settleTimer = 0;
+    }
+
+    /** The message SillyTavern is streaming into, if any. */
+    streamingTarget() {
+        const sp = ctx().streamingProcessor;
+        if (!sp || sp.messageId < 0 || sp.type === 'impersonate' || sp.isFinished || sp.isStopped) return null;
+        const message = ctx().chat[sp.messageId];
+        return message ? { message, sp } : null;
+    }
+
+    /** STREAM_TOKEN_RECEIVED @param {string} text */
+    onStreamToken(text) {
+        if (!this.deps.settings().enabled) return;
+        const target = this.streamingTarget();
+        if (!target) return;
+        const { message, sp } = target;
+        const { pipeline } = this.deps;
+        if (!pipeline.streams.has(message)) {
+            pipeline.streamStarted(message, message.swipe_id ?? 0, sp.type === 'continue' ? String(sp.continueMessage ?? '') : '');
+        }
+        pipeline.streamText(message, text);
+    }
+
+    /**
+     * From the generate interceptor: a continue is about to start on the last message.
+     * @param {string} type
+     */
+    beforeGeneration(type) {
+        if (type !== 'continue') return;
+        const c = ctx();
+        const target = c.chat[c.chat.length - 1];
+        if (typeof target?.mes === 'string' && target.mes.includes('data-iig')) {
+            this.continued.set(target, { original: target.mes, pruned: pruneText(target.mes) });
+        }
+    }
+
+    /** The display text of a message being continued, with the images of its earlier part.
+     * @param {ChatMessage|undefined} message @param {string} mes */
+    displayText(message, mes) {
+        const entry = message ? this.continued.get(message) : undefined;
+        return entry ? restoreContinuedText(mes, entry.original, entry.pruned) : mes;
+    }
+
+    /**
+     * Put the images back into the part of a continued message that was there before. Edits
+     * the text in place, synchronously: SillyTavern renders and saves the message after its
+     * MESSAGE_RECEIVED listeners. @param {ChatMessage} message
+     * @returns {boolean} whether the text changed
+     */
+    restoreContinued(message) {
+        const entry = this.continued.get(message);
+        if (!entry) return false;
+        this.continued.delete(message);
+        const before = message.mes ?? '';
+        const after = restoreContinuedText(before, entry.original, entry.pruned);
+        if (after === before) return false;
+        const swipeId = message.swipe_id ?? 0;
+        if (Array.isArray(message.swipes) && message.swipes[swipeId] === before) message.swipes[swipeId] = after;
+        message.mes = after;
+        log.debug('put the images back into a continued message');
+        return true;
+    }
+
+    /** MESSAGE_RECEIVED @param {number} messageId */
+    onMessageReceived(messageId) {
+        const message = ctx().chat[messageId];
+        if (!message) return;
+        const { pipeline } = this.deps;
+        if (this.restoreContinued(message)) this.deps.refresh(message);
+        if (!this.deps.settings().enabled || message.is_user || message.is_system) {
+            pipeline.settle(message); // images already drawn are kept; no new ones start
+            return;
+        }
+        pipeline.messageFinished(message);
+    }
+
+    /**
+     * After a generation ends or stops, settle what MESSAGE_RECEIVED did not: SillyTavern sends
+     * none when a swipe or continue fails mid-stream. Both steps are idempotent, so running
+     * after a normal finish changes nothing.
+     */
+    generationEnded() {
+        clearTimeout(this.settleTimer);
+        this.settleTimer = setTimeout(() => {
+            this.settleTimer = 0;
+            // A new generation has begun: its own end settles everything then.
+            if (this.deps.tracker.current) return;
+            const active = this.streamingTarget()?.message;
+            const { pipeline } = this.deps;
+            for (const message of [...this.continued.keys()]) {
+                if (message === active || !this.restoreContinued(message)) continue;
+                this.deps.refresh(message);
+                this.deps.save(); // no MESSAGE_RECEIVED came, so SillyTavern saves nothing after us
+            }
+            for (const message of [...pipeline.streams.keys()]) {
+                if (message === active) continue;
+                if (this.deps.settings().enabled && ctx().chat.includes(message)) pipeline.messageFinished(message);
+                else pipeline.settle(message);
+            }
+            this.deps.ended();
+        }, 300);
+    }
+
+    /** Another chat is open: nothing of the old one is being continued any more. */
+    chatChanged() {
+        const present = new Set(ctx().chat);
+        for (const message of [...this.continued.keys()]) if (!present.has(message)) this.continued.delete(message);
+    }
+
+    get idle() {
+        return !this.settleTimer;
+    }
+}

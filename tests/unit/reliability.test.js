@@ -1,0 +1,224 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Pipeline, retryDelayMs } from '../../src/pipeline.js';
+import { identify, locate } from '../../src/core/identity.js';
+import { placePicture } from '../../src/core/delivery.js';
+import { imageMarkup } from '../../src/core/insertion.js';
+import { setLogLevel } from '../../src/log.js';
+
+setLogLevel('SILENT');
+
+/**
+ * A pipeline over a one-chat world whose chat is `chat`; `open` names the chat shown.
+ * @param {(prompt: string, signal: AbortSignal) => Promise<string>} draw
+ * @param {Record<string, any>} [overrides]
+ */
+function world(draw, overrides = {}) {
+    const settings = /** @type {any} */ ({ maxConcurrent: 2, minIntervalMs: 0, timeoutSeconds: 5, generateWhileStreaming: true, retries: 2, ...overrides });
+    /** @type {any[]} */
+    const chat = [];
+    const state = { open: 'A' };
+    /** @type {Array<{prompt: string, src: string, replaceSrc?: string, chatId: string}>} */
+    const committed = [];
+    /** @type {string[]} */
+    const failed = [];
+    const p = new Pipeline({
+        settings: () => settings,
+        chatId: () => state.open,
+        draw,
+        indexOf: (m) => chat.indexOf(m),
+        retryDelayMs: () => 1,
+        failed: (job) => failed.push(job.prompt),
+        commit: async (job) => {
+            committed.push({ prompt: job.prompt, src: /** @type {string} */ (job.src), replaceSrc: job.replaceSrc, chatId: job.chatId });
+            return 'written';
+        },
+        changed: () => {},
+    });
+    return { p, chat, state, committed, failed };
+}
+
+const settled = (/** @type {Pipeline} */ p) => Promise.all([...p.jobs].map((j) => j.done));
+async function allDone(/** @type {Pipeline} */ p) {
+    for (let i = 0; i < 50 && !p.idle; i++) {
+        await settled(p);
+        await new Promise((r) => setTimeout(r, 2));
+    }
+}
+
+test('the retry delay grows and is capped at 30 s', () => {
+    assert.deepEqual([1, 2, 3, 4, 5].map(retryDelayMs), [1500, 3000, 6000, 12000, 24000]);
+    assert.equal(retryDelayMs(9), 30000);
+});
+
+test('a picture whose first two attempts fail is drawn on the third, each attempt a real draw', async () => {
+    let calls = 0;
+    const { p, chat, committed } = world(async (prompt) => {
+        calls++;
+        if (calls <= 2) throw new Error('backend 500');
+        return `/img/${prompt}.png`;
+    });
+    const message = { mes: 'A <img-prompt="fox">', swipe_id: 0 };
+    chat.push(message);
+    p.messageFinished(message);
+    await allDone(p);
+    assert.equal(calls, 3);
+    assert.deepEqual(committed.map((c) => c.prompt), ['fox']);
+});
+
+test('after the last retry the job fails with its reason, and the failure is reported once', async () => {
+    let calls = 0;
+    const { p, chat, failed } = world(async () => {
+        calls++;
+        throw new Error('backend 500');
+    }, { retries: 1 });
+    const message = { mes: '<img-prompt="fox">', swipe_id: 0 };
+    chat.push(message);
+    p.messageFinished(message);
+    await allDone(p);
+    const [job] = p.jobs;
+    assert.equal(calls, 2);
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error, 'backend 500');
+    assert.deepEqual(failed, ['fox']);
+    assert.equal(p.idle, true, 'a failed job only shows its box');
+});
+
+test('a permanent error (no Image Generation) is not retried', async () => {
+    let calls = 0;
+    const { p, chat } = world(async () => {
+        calls++;
+        throw Object.assign(new Error('not available'), { permanent: true });
+    });
+    const message = { mes: '<img-prompt="fox">', swipe_id: 0 };
+    chat.push(message);
+    p.messageFinished(message);
+    await allDone(p);
+    assert.equal(calls, 1);
+});
+
+test('no retry once the message is deleted or its swipe is no longer shown', async () => {
+    let calls = 0;
+    const { p, chat } = world(async () => {
+        calls++;
+        throw new Error('backend 500');
+    });
+    const deleted = { mes: '<img-prompt="gone">', swipe_id: 0 };
+    const swiped = { mes: '<img-prompt="swiped">', swipe_id: 0, swipes: ['<img-prompt="swiped">', 'other'] };
+    chat.push(deleted, swiped);
+    p.messageFinished(deleted);
+    p.messageFinished(swiped);
+    chat.splice(0, 1);
+    swiped.swipe_id = 1;
+    await allDone(p);
+    assert.equal(calls, 2, 'each drew once');
+    assert.deepEqual([...p.jobs].map((j) => j.status), ['failed', 'failed']);
+});
+
+test('a job whose chat was closed keeps going, retries included, and hands its picture over', async () => {
+    let calls = 0;
+    const { p, chat, state, committed } = world(async (prompt) => {
+        calls++;
+        if (calls === 1) throw new Error('backend 500');
+        return `/img/${prompt}.png`;
+    });
+    const message = { mes: '<img-prompt="fox">', swipe_id: 0 };
+    chat.push(message);
+    p.messageFinished(message);
+    state.open = 'B';
+    chat.length = 0;
+    p.dropOrphans(chat, 'message deleted');
+    await allDone(p);
+    assert.deepEqual(committed, [{ prompt: 'fox', src: '/img/fox.png', replaceSrc: undefined, chatId: 'A' }]);
+});
+
+test('reopening a chat points its running jobs at the new message objects, or drops them', () => {
+    const { p, chat, state } = world(() => new Promise(() => {}));
+    const kept = { mes: '<img-prompt="kept">', swipe_id: 0, send_date: 'd1', name: 'S' };
+    const lost = { mes: '<img-prompt="lost">', swipe_id: 0, send_date: 'd2', name: 'S' };
+    chat.push(kept, lost);
+    p.messageFinished(kept);
+    p.messageFinished(lost);
+    state.open = 'B';
+    chat.length = 0;
+    state.open = 'A';
+    const reloaded = { ...kept };
+    chat.push(reloaded);
+    p.chatOpened(chat, (job) => {
+        const at = locate(chat, identify(job.message, job.index, job.swipeId));
+        return at >= 0 ? chat[at] : null;
+    });
+    const jobs = [...p.jobs];
+    assert.equal(jobs.length, 1);
+    assert.equal(jobs[0].message, reloaded);
+    for (const j of jobs) p.drop(j, 'test over');
+});
+
+test('two pictures saved under one name: the newer keeps it, the older is drawn again (bounded)', async () => {
+    let n = 0;
+    const { p, chat, committed } = world(async (prompt) => {
+        n++;
+        // The first two answers collide on one file name; later ones get their own.
+        return n <= 2 ? '/img/same.png' : `/img/${prompt}-${n}.png`;
+    });
+    const message = { mes: '<img-prompt="one"> <img-prompt="two">', swipe_id: 0 };
+    chat.push(message);
+    p.messageFinished(message);
+    await allDone(p);
+    const byPrompt = Object.fromEntries(committed.map((c) => [c.prompt, c]));
+    assert.equal(committed.length, 3, JSON.stringify(committed));
+    assert.equal(byPrompt.two.src, '/img/same.png');
+    assert.match(byPrompt.one.src, /^\/img\/one-3\.png$/);
+    assert.equal(n, 3);
+});
+
+test('a path that keeps colliding is redrawn at most twice per tag', async () => {
+    const { p, chat, committed } = world(async () => '/img/always.png', { maxConcurrent: 1 });
+    const message = { mes: '<img-prompt="one"> <img-prompt="two">', swipe_id: 0 };
+    chat.push(message);
+    p.messageFinished(message);
+    await allDone(p);
+    // Each tag: its first picture and at most two redraws.
+    assert.ok(committed.length <= 6, `${committed.length} commits`);
+    assert.equal(p.jobs.size, 0);
+});
+
+test('identity: found at its index, after a shift, and never a different message', () => {
+    const a = { send_date: 't1', name: 'Sera', is_user: false, mes: 'a' };
+    const b = { send_date: 't2', name: 'Sera', is_user: false, mes: 'b' };
+    const user = { send_date: 't2', name: 'You', is_user: true, mes: 'u' };
+    const id = identify(b, 1);
+    assert.equal(locate([a, b], id), 1);
+    assert.equal(locate([b], id), 0, 'a message above it was deleted');
+    assert.equal(locate([a, user], id), -1, 'same date, other speaker');
+    assert.equal(locate([a, { ...b, send_date: 't3' }], id), -1, 'same place, other message');
+    assert.equal(locate([b, { ...b }], id, (m) => m !== b), 1, 'the check picks among look-alikes');
+    assert.equal(locate([{ name: 'Sera' }], identify({ name: 'Sera' }, 3)), -1, 'no date: only the same index counts');
+});
+
+test('identity of a swipe uses that swipe\'s own date, whichever swipe is shown', () => {
+    const message = { send_date: 'shown', name: 'S', swipe_id: 1, swipe_info: [{ send_date: 'first' }, { send_date: 'shown' }] };
+    const id = identify(message, 0, 0);
+    assert.equal(id.sendDate, 'first');
+    assert.equal(locate([{ ...message, swipe_id: 0, send_date: 'first' }], id), 0);
+});
+
+test('placePicture puts the picture after its own tag, once', () => {
+    const text = 'A <img-prompt="fox"> B <img-prompt="owl"> C';
+    const first = placePicture(text, { ordinal: 1, prompt: 'owl', src: '/o.png' });
+    assert.equal(first.status, 'inserted');
+    assert.equal(first.text, `A <img-prompt="fox"> B <img-prompt="owl">${imageMarkup({ src: '/o.png', prompt: 'owl' })} C`);
+    assert.equal(placePicture(first.text, { ordinal: 1, prompt: 'owl', src: '/o.png' }).status, 'already');
+    assert.equal(placePicture('A tag the user deleted.', { ordinal: 0, prompt: 'owl', src: '/o.png' }).status, 'missing');
+});
+
+test('placePicture replaces only the picture whose file was overwritten', () => {
+    const old = imageMarkup({ src: '/same.png', prompt: 'fox' });
+    const text = `<img-prompt="fox">${old} <img-prompt="owl">${imageMarkup({ src: '/owl.png', prompt: 'owl' })}`;
+    const result = placePicture(text, { ordinal: 0, prompt: 'fox', src: '/new.png', replaceSrc: '/same.png' });
+    assert.equal(result.status, 'replaced');
+    assert.ok(result.text.includes('/new.png') && !result.text.includes('/same.png') && result.text.includes('/owl.png'));
+    // The user replaced it by hand meanwhile: leave theirs alone.
+    const mine = `<img-prompt="fox">${imageMarkup({ src: '/hand.png', prompt: 'fox' })}`;
+    assert.equal(placePicture(mine, { ordinal: 0, prompt: 'fox', src: '/new.png', replaceSrc: '/same.png' }).status, 'already');
+});
