@@ -3,11 +3,17 @@
 SillyTavern's server (not the browser) calls it: `GET /sdapi/v1/options` before each
 generation, then `POST /sdapi/v1/txt2img`, reading `images[0]` as base64 PNG. On page load
 the Image Generation extension probes the model, sampler, scheduler, upscaler and VAE lists.
+
+A txt2img request goes through, in order: its prompt's gates, the latency (fixed plus the
+seeded `latency_range` draw), `hang`, the failure rules (`fail_first`, `fail_prompts_containing`,
+the seeded `fail_rate` draw), then `together` holds the prepared answer until its batch is
+complete.
 """
 from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +33,8 @@ class ImageRequest:
     started: float
     finished: float | None = None
     outcome: str = "pending"  # ok | http_error | timeout | pending
+    delay: float = 0.0  # the latency this request was given (fixed plus drawn)
+    answered: float | None = None  # when its answer was ready to leave (after any `together` hold)
 
 
 @dataclass
@@ -39,6 +47,18 @@ class ImageBehaviour:
     fail_prompts_containing: str | None = None
     hang: bool = False  # never answer (the caller's timeout fires)
     gates: dict[str, Gate] = field(default_factory=dict)  # prompt substring -> gate to wait on
+    # Seeded randomness, reproducible whatever order the requests arrive in: each request's
+    # draws come from `random.Random` seeded with (seed, prompt, how many times that prompt
+    # was asked before), so a prompt fails, or is slow, the same way on every run.
+    seed: int = 0
+    fail_rate: float = 0.0  # this share of requests answers HTTP `fail_status` (like fail_first)
+    latency_range: tuple[float, float] | None = None  # extra latency drawn uniformly from [low, high] s
+    # Hold answers until `together` txt2img requests have arrived, then send all of them in
+    # one event-loop iteration: the PNGs (or errors) are prepared beforehand, so the answers
+    # leave back to back. This reproduces SillyTavern saving two pictures in the same
+    # millisecond (its file names carry a millisecond timestamp). Requests that arrive after
+    # a batch was released form the next batch; `reset()` releases a batch still waiting.
+    together: int = 0
 
 
 class StandInImageServer(StandIn):
@@ -49,6 +69,10 @@ class StandInImageServer(StandIn):
         self.max_in_flight = 0
         self._lock = threading.Lock()
         self._attempts = 0
+        self._asked: dict[str, int] = {}  # prompt -> times asked, for the seeded draws
+        # The batch `together` is filling; touched only on the server's loop.
+        self._batch: asyncio.Event | None = None
+        self._batch_size = 0
         self._server = BackgroundServer(self._app())
 
     @property
@@ -61,6 +85,8 @@ class StandInImageServer(StandIn):
             for gate in self.behaviour.gates.values():
                 gate.open()  # release anything a previous test left waiting
             self.behaviour = ImageBehaviour()
+        if self._server.loop.is_running():
+            self._server.call_soon(self._release_batch)
         deadline = time.monotonic() + 5
         while self.in_flight and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -68,6 +94,20 @@ class StandInImageServer(StandIn):
             self.requests = []
             self.max_in_flight = 0
             self._attempts = 0
+            self._asked = {}
+
+    def randomise(self, seed: int, fail_rate: float = 0.0,
+                  latency_range: tuple[float, float] | None = None) -> None:
+        """Seeded failures and latency (see ImageBehaviour.seed); the rest of the behaviour stays."""
+        if not 0.0 <= fail_rate <= 1.0:
+            raise ValueError(f"fail_rate must be between 0 and 1, not {fail_rate}")
+        if latency_range is not None and not 0.0 <= latency_range[0] <= latency_range[1]:
+            raise ValueError(f"latency_range must be (low, high) with 0 <= low <= high, not {latency_range}")
+        with self._lock:
+            self.behaviour.seed = seed
+            self.behaviour.fail_rate = fail_rate
+            self.behaviour.latency_range = latency_range
+            self._asked = {}
 
     def stop(self) -> None:
         # Release held and hanging requests first, so none is cut off mid-handler.
@@ -116,6 +156,34 @@ class StandInImageServer(StandIn):
         app.router.add_post("/sdapi/v1/txt2img", self._txt2img)
         return app
 
+    def _draws(self, behaviour: ImageBehaviour, prompt: str) -> tuple[float, bool]:
+        """(extra latency, fails) for this request; call with the lock held."""
+        nth = self._asked.get(prompt, 0)
+        self._asked[prompt] = nth + 1
+        if not behaviour.fail_rate and behaviour.latency_range is None:
+            return 0.0, False
+        rng = random.Random(f"{behaviour.seed}\x00{prompt}\x00{nth}")
+        extra = rng.uniform(*behaviour.latency_range) if behaviour.latency_range else 0.0
+        return extra, rng.random() < behaviour.fail_rate
+
+    def _release_batch(self) -> None:
+        if self._batch is not None:
+            self._batch.set()
+        self._batch, self._batch_size = None, 0
+
+    async def _hold_together(self, behaviour: ImageBehaviour) -> None:
+        """Wait until `behaviour.together` answers are ready; the last one releases them all."""
+        if behaviour.together <= 1:
+            return
+        if self._batch is None:
+            self._batch, self._batch_size = asyncio.Event(), 0
+        batch = self._batch
+        self._batch_size += 1
+        if self._batch_size >= behaviour.together:
+            self._release_batch()
+        # Every waiter wakes in the same loop iteration once the event is set.
+        await batch.wait()
+
     async def _txt2img(self, request: web.Request) -> web.Response:
         body = await request.json()
         prompt = str(body.get("prompt", ""))
@@ -127,12 +195,14 @@ class StandInImageServer(StandIn):
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             behaviour = self.behaviour
+            extra, drawn_failure = self._draws(behaviour, prompt)
         try:
             for part, gate in list(behaviour.gates.items()):
                 if part in prompt:
                     await gate.wait()
-            if behaviour.latency:
-                await asyncio.sleep(behaviour.latency)
+            record.delay = behaviour.latency + extra
+            if record.delay:
+                await asyncio.sleep(record.delay)
             # Hang until the test resets the server (which swaps `behaviour`), so no
             # request outlives the test that made it hang.
             while behaviour.hang and self.behaviour is behaviour:
@@ -140,18 +210,23 @@ class StandInImageServer(StandIn):
             if behaviour.hang:
                 record.outcome = "timeout"
                 return web.json_response({"error": "released by reset"}, status=504)
-            if attempt <= behaviour.fail_first or (
+            if attempt <= behaviour.fail_first or drawn_failure or (
                 behaviour.fail_prompts_containing and behaviour.fail_prompts_containing in prompt
             ):
-                record.outcome = "http_error"
-                return web.json_response({"error": "stand-in failure"}, status=behaviour.fail_status)
-            png = await asyncio.get_running_loop().run_in_executor(None, draw_prompt_png, prompt)
-            record.outcome = "ok"
-            return web.json_response({
-                "images": [base64.b64encode(png).decode("ascii")],
-                "parameters": {},
-                "info": "{}",
-            })
+                outcome = "http_error"
+                response = web.json_response({"error": "stand-in failure"}, status=behaviour.fail_status)
+            else:
+                png = await asyncio.get_running_loop().run_in_executor(None, draw_prompt_png, prompt)
+                outcome = "ok"
+                response = web.json_response({
+                    "images": [base64.b64encode(png).decode("ascii")],
+                    "parameters": {},
+                    "info": "{}",
+                })
+            await self._hold_together(behaviour)
+            record.outcome = outcome
+            record.answered = time.monotonic()
+            return response
         finally:
             record.finished = time.monotonic()
             with self._lock:

@@ -55,6 +55,8 @@ class LLMRequest:
     at: float
     streamed: bool = False
     completed: bool = False
+    reply: Reply | None = None  # what was answered (scripted, or the storyteller's)
+    sent: str = ""  # the reply text written so far: all of it once completed, less when stopped
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -103,6 +105,17 @@ class StandInLLM(StandIn):
             for reply in replies:
                 self._script.append(Reply.text(reply) if isinstance(reply, str) else reply)
 
+    def clear_queue(self) -> int:
+        """Drop the scripted replies nobody asked for (opening their gates); returns how many."""
+        with self._lock:
+            left = len(self._script)
+            for reply in self._script:
+                for part in reply.parts:
+                    if isinstance(part, Gate):
+                        part.open()
+            self._script.clear()
+        return left
+
     def generation_requests(self) -> list[LLMRequest]:
         return [r for r in self.requests if r.path != "/v1/models"]
 
@@ -143,7 +156,7 @@ class StandInLLM(StandIn):
         body = await request.json()
         record = LLMRequest("/v1/chat/completions", body, time.monotonic(), streamed=bool(body.get("stream")))
         self.requests.append(record)
-        reply = self._next_reply(record.messages)
+        reply = record.reply = self._next_reply(record.messages)
 
         def chunk(text: str | None, finish: str | None) -> dict[str, Any]:
             delta = {"content": text} if text is not None else {}
@@ -156,6 +169,7 @@ class StandInLLM(StandIn):
             if reply.fails():
                 return web.json_response({"error": {"message": reply.fails()}}, status=502)
             record.completed = True
+            record.sent = reply.full_text()
             return web.json_response({
                 "id": "chatcmpl-standin", "object": "chat.completion", "created": int(time.time()),
                 "model": self.settings.model,
@@ -170,8 +184,8 @@ class StandInLLM(StandIn):
         record = LLMRequest("/v1/completions", body, time.monotonic(), streamed=bool(body.get("stream")))
         self.requests.append(record)
         # A text-completion prompt is one string; the storyteller reads it as a system text.
-        reply = self._next_reply([{"role": "system", "content": record.prompt},
-                                  {"role": "user", "content": record.prompt[-200:]}])
+        reply = record.reply = self._next_reply([{"role": "system", "content": record.prompt},
+                                                 {"role": "user", "content": record.prompt[-200:]}])
 
         def chunk(text: str, finish: str | None) -> dict[str, Any]:
             return {"id": "cmpl-standin", "object": "text_completion", "created": int(time.time()),
@@ -182,6 +196,7 @@ class StandInLLM(StandIn):
             if reply.fails():
                 return web.json_response({"error": {"message": reply.fails()}}, status=502)
             record.completed = True
+            record.sent = reply.full_text()
             return web.json_response({**chunk(reply.full_text(), "stop"),
                                       "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}})
         return await self._stream(request, record, reply, lambda t: chunk(t, None), chunk("", "stop"))
@@ -214,6 +229,7 @@ class StandInLLM(StandIn):
                 for i in range(0, len(part), settings.chunk_chars):
                     piece = part[i:i + settings.chunk_chars]
                     await response.write(f"data: {json.dumps(make_chunk(piece))}\n\n".encode())
+                    record.sent += piece
                     if settings.chunk_delay:
                         await asyncio.sleep(settings.chunk_delay)
             await response.write(f"data: {json.dumps(final_chunk)}\n\n".encode())

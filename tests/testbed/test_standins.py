@@ -5,6 +5,7 @@ import base64
 import io
 import json
 import socket
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -191,3 +192,136 @@ def test_a_kept_data_root_follows_this_runs_backends_and_keeps_the_rest(tmp_path
     assert (sd["source"], sd["comfy_url"]) == ("comfy", "http://127.0.0.1:4")
     secrets = json.loads((tmp_path / "default-user" / "secrets.json").read_text())
     assert secrets == {"api_key_custom": "sk-demo", "api_key_generic": "sk-demo"}
+
+
+def statuses(images: StandInImageServer, prompts: list[str]) -> dict[str, int]:
+    return {p: txt2img(images, p)[0] for p in prompts}
+
+
+def test_seeded_failures_hit_the_same_prompts_in_any_order(images: StandInImageServer) -> None:
+    prompts = [f"chaos prompt {i}" for i in range(40)]
+    images.randomise(seed=11, fail_rate=0.3)
+    first = statuses(images, prompts)
+    assert set(first.values()) == {200, 500}
+    assert 4 <= list(first.values()).count(500) <= 20, first  # about 30 % of 40
+    assert [r.outcome for r in images.requests] == ["ok" if first[p] == 200 else "http_error" for p in prompts]
+    images.reset()
+    images.randomise(seed=11, fail_rate=0.3)
+    assert statuses(images, prompts[::-1]) == first
+    images.reset()
+    images.randomise(seed=12, fail_rate=0.3)
+    assert statuses(images, prompts) != first
+
+
+def test_a_prompt_asked_again_gets_a_fresh_draw(images: StandInImageServer) -> None:
+    # A retry of a failed prompt must be able to succeed, or retries could never be tested.
+    images.randomise(seed=3, fail_rate=0.5)
+    outcomes = {txt2img(images, "the same prompt")[0] for _ in range(16)}
+    assert outcomes == {200, 500}
+
+
+def test_seeded_latency_stays_in_its_range(images: StandInImageServer) -> None:
+    import concurrent.futures
+    images.randomise(seed=5, latency_range=(0.2, 0.6))
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda p: txt2img(images, p), [f"slow {i}" for i in range(6)]))
+    delays = [r.delay for r in images.requests]
+    assert all(0.2 <= d <= 0.6 for d in delays), delays
+    assert len(set(delays)) == 6
+    for r in images.requests:
+        assert r.finished is not None and r.finished - r.started >= r.delay - 0.01
+    images.reset()
+    images.randomise(seed=5, latency_range=(0.2, 0.6))
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda p: txt2img(images, p), [f"slow {i}" for i in range(6)]))
+    assert sorted(r.delay for r in images.requests) == sorted(delays)
+
+
+def test_randomise_refuses_nonsense() -> None:
+    server = StandInImageServer()  # not started: randomise only checks and stores
+    with pytest.raises(ValueError):
+        server.randomise(1, fail_rate=1.5)
+    with pytest.raises(ValueError):
+        server.randomise(1, latency_range=(2.0, 1.0))
+
+
+def test_together_answers_a_batch_at_the_same_moment(images: StandInImageServer) -> None:
+    import concurrent.futures
+    images.behaviour.together = 3
+    received: dict[str, float] = {}
+
+    def ask(prompt: str) -> int:
+        status, _ = txt2img(images, prompt)
+        received[prompt] = time.monotonic()
+        return status
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        early = [pool.submit(ask, p) for p in ["one", "two"]]
+        images.wait_for_requests(2, timeout=5)
+        time.sleep(0.3)
+        assert not any(f.done() for f in early), "held until the third arrives"
+        assert all(r.finished is None for r in images.requests)
+        last = pool.submit(ask, "three")
+        assert [f.result(5) for f in [*early, last]] == [200, 200, 200]
+    answered = [r.answered for r in images.requests if r.answered is not None]
+    assert len(answered) == 3
+    # Same loop iteration on the server; back to back at the client.
+    assert max(answered) - min(answered) < 0.005, answered
+    assert max(received.values()) - min(received.values()) < 0.1, received
+
+
+def test_together_forms_the_next_batch_after_a_release(images: StandInImageServer) -> None:
+    import concurrent.futures
+    images.behaviour.together = 2
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda p: txt2img(images, p)[0], ["a", "b"])) == [200, 200]
+        third = pool.submit(txt2img, images, "c")
+        time.sleep(0.3)
+        assert not third.done(), "c waits for a partner of its own"
+        fourth = pool.submit(txt2img, images, "d")
+        assert third.result(5)[0] == fourth.result(5)[0] == 200
+
+
+def test_reset_releases_a_batch_still_waiting(images: StandInImageServer) -> None:
+    import concurrent.futures
+    images.behaviour.together = 5
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        held = pool.submit(txt2img, images, "lonely")
+        images.wait_for_requests(1, timeout=5)
+        started = time.monotonic()
+        images.reset()
+        assert held.result(5)[0] == 200
+        assert time.monotonic() - started < 2
+    assert images.in_flight == 0
+
+
+def test_each_request_records_the_reply_it_got_and_how_much_was_sent(llm: StandInLLM) -> None:
+    llm.queue("first whole reply", Reply(["streamed ", "reply"]), "never asked for")
+    post(llm.url + "/chat/completions", {"messages": []})
+    post(llm.url + "/chat/completions", {"stream": True, "messages": []})
+    first, second = llm.generation_requests()
+    assert first.reply is not None and first.sent == first.reply.full_text() == "first whole reply"
+    assert second.reply is not None and second.sent == "streamed reply" and second.completed
+    assert llm.clear_queue() == 1
+    # Nothing left queued: the storyteller answers.
+    post(llm.url + "/chat/completions", {"messages": [{"role": "user", "content": "a lighthouse"}]})
+    third = llm.generation_requests()[2]
+    assert third.reply is not None and third.sent != "never asked for" and len(third.sent.split()) > 100
+
+
+def test_a_stopped_stream_records_only_what_was_sent(llm: StandInLLM) -> None:
+    from testbed.gate import Gate
+    hold = Gate()
+    llm.queue(Reply(["sent before the stop ", hold, "never sent"]))
+    request = urllib.request.Request(llm.url + "/chat/completions", data=json.dumps({"stream": True, "messages": []}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert hold.reached.wait(5)
+        response.read1(65536)  # type: ignore[attr-defined]
+    # The client hung up (as SillyTavern does on Stop) before the gate opened.
+    assert llm.generation_requests()[0].sent == "sent before the stop "
+    hold.open()
+    time.sleep(0.3)
+    # Writing to the closed connection fails, so the rest is not counted as sent.
+    assert llm.generation_requests()[0].sent == "sent before the stop "
+    assert not llm.generation_requests()[0].completed
