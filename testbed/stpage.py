@@ -106,12 +106,18 @@ def last_index(page: Page) -> int:
 
 def open_extension_drawer(page: Page) -> None:
     """Open the Extensions panel and Inline Images' drawer in it, as a user does."""
-    if not page.locator("#rm_extensions_block").is_visible():
+    panel = page.locator("#rm_extensions_block")
+    if not panel.is_visible():
         page.click("#extensions-settings-button .drawer-toggle")
-    content = page.locator("#inline_images_settings .inline-drawer-content")
-    if not content.is_visible():
-        page.click("#inline_images_settings .inline-drawer-toggle")
-    content.wait_for(state="visible")
+        panel.wait_for(state="visible")
+    # The panel fills and reflows while it opens, so a mouse click on our drawer's header can
+    # land on a neighbour's: toggle it the way the header's click handler does, once it is
+    # known to be closed (a drawer's open state is its content's display).
+    page.evaluate("""() => {
+        const content = $('#inline_images_settings .inline-drawer-content');
+        if (!content.is(':animated') && content.css('display') === 'none') $('#inline_images_settings .inline-drawer-toggle').trigger('click');
+    }""")
+    page.locator("#inline_images_settings .inline-drawer-content").wait_for(state="visible")
 
 
 def set_field(page: Page, selector: str, value: str) -> None:

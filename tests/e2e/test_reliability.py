@@ -234,3 +234,44 @@ def test_a_tag_deleted_in_the_editor_gets_no_picture_and_leaves_nothing(
     page.wait_for_timeout(800)
     assert saved_messages(sillytavern, page)[index]["mes"] == "Keep this. And this, rewritten."
     assert stpage.chat(page)[index]["mes"] == "Keep this. And this, rewritten."
+
+
+def test_two_pictures_answered_at_the_same_moment_each_keep_their_own_file(
+        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern,
+        console: list[str]) -> None:
+    from urllib.parse import unquote
+
+    from testbed.png import draw_prompt_png
+    # SillyTavern names a saved picture <character>_<time to the millisecond>: two answers
+    # handled in the same millisecond share a file, the second overwriting the first.
+    stpage.set_streaming(page, False)
+    images.behaviour.together = 2
+    # Two answers leaving the stand-in together reach the page a few ms apart at most; make
+    # the page's clock tick in 1 s steps meanwhile, so they surely get one millisecond name.
+    page.evaluate("""() => {
+        globalThis.__realNow = Date.now;
+        Date.now = () => Math.floor(globalThis.__realNow() / 1000) * 1000;
+    }""")
+    prompts = ["twin picture left", "twin picture right"]
+    llm.queue(f"One. {tag(prompts[0])} Two. {tag(prompts[1])} End.")
+    stpage.send(page, "Twins.")
+    images.wait_for_requests(2, timeout=30)
+    images.behaviour.together = 0  # a picture drawn again is answered alone,
+    images.behaviour.latency = 1.2  # and later than the clock's step
+    # (Playwright hands over console events only while it is called, hence the short waits.)
+    wait_until(lambda: page.wait_for_timeout(50) or any("two pictures were saved as" in line for line in console),
+               timeout=30, what="the extension noticing the shared file")
+    page.evaluate("() => { Date.now = globalThis.__realNow; }")
+    stpage.wait_idle(page)
+    text = wait_until(lambda: (m := saved_messages(sillytavern, page)[-1]["mes"]) and len(images_in(m)) == 2
+                      and page.evaluate("() => globalThis.inlineImages.idle()") and m,
+                      timeout=60, what="both pictures saved")
+    pictures = images_in(text)
+    assert [html.unescape(t) for _s, t in pictures] == prompts
+    assert pictures[0][0] != pictures[1][0], "two tags share one file"
+    sent = {r.prompt for r in images.requests if r.outcome == "ok"}
+    for src, title in pictures:
+        path = sillytavern.user_dir / unquote(html.unescape(src)).lstrip("/")
+        drawn_for = next(p for p in sent if p.endswith(html.unescape(title)))
+        assert path.read_bytes() == draw_prompt_png(drawn_for), f"{src} does not hold the picture of {title!r}"
+    assert len(images.requests) == 3, "exactly one picture was drawn again"

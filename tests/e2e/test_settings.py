@@ -112,6 +112,7 @@ def test_per_image_timeout_marks_a_hung_picture_failed_and_append_retries_it(
         page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
     stpage.open_extension_drawer(page)
     stpage.set_field(page, "#inline_images_timeoutSeconds", "10")
+    stpage.set_field(page, "#inline_images_retries", "0")  # one attempt: this test is about the timeout
     images.behaviour.hang = True
     reply = "The hall is silent. " + tag("a clock that never strikes") + " Nothing moves."
     llm.queue(reply)
