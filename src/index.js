@@ -258,9 +258,8 @@ function init() {
         }),
     });
     replies = new ReplyLifecycle({
-        pipeline, tracker, refresh,
+        pipeline, tracker, refresh, writer,
         settings: () => settings,
-        save: () => void saver.request(openChatId()),
         // Pictures kept while the reply streamed or its editor was open can go in now.
         ended: () => void deliveries.deliverOpenChat(),
     });

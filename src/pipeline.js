@@ -180,12 +180,13 @@ export class Pipeline {
             }
             log.info(`image for "${job.prompt}" failed (attempt ${job.attempt} of ${job.attempts}): ${error}; retrying`);
             job.error = error;
-            await this.pause(job, (this.deps.retryDelayMs ?? retryDelayMs)(job.attempt));
+            // The box says "attempt n of m" from the pause on, so a retry is visible at once.
+            job.attempt++;
+            this.deps.changed(job.message);
+            await this.pause(job, (this.deps.retryDelayMs ?? retryDelayMs)(job.attempt - 1));
             // The job may have been dropped while it paused (status is not narrowed across await).
             if (/** @type {string} */ (job.status) === 'dropped') return;
             if (!this.mayRetry(job)) return this.drop(job, 'its message is gone or no longer shown');
-            job.attempt++;
-            this.deps.changed(job.message);
         }
         job.status = 'ready';
         this.claimPath(job);

@@ -16,8 +16,8 @@ export class ReplyLifecycle {
      * @param {import('./pipeline.js').Pipeline} deps.pipeline
      * @param {() => import('./types').Settings} deps.settings
      * @param {import('./generation.js').GenerationTracker} deps.tracker
+     * @param {import('./writer.js').Writer} deps.writer
      * @param {(message: ChatMessage) => void} deps.refresh
-     * @param {() => void} deps.save save the open chat (a change of ours SillyTavern will not save)
      * @param {() => void} deps.ended after a generation ended and its replies settled
      */
     constructor(deps) {
@@ -75,23 +75,27 @@ export class ReplyLifecycle {
     }
 
     /**
-     * Put the images back into the part of a continued message that was there before. Edits
-     * the text in place, synchronously: SillyTavern renders and saves the message after its
-     * MESSAGE_RECEIVED listeners. @param {ChatMessage} message
-     * @returns {boolean} whether the text changed
+     * Put the images back into the part of a continued message that was there before.
+     * @param {ChatMessage} message
+     * @returns {((text: string) => string|null) | null} the change to make, or null when it was not continued
      */
-    restoreContinued(message) {
+    takeRestore(message) {
         const entry = this.continued.get(message);
-        if (!entry) return false;
+        if (!entry) return null;
         this.continued.delete(message);
-        const before = message.mes ?? '';
-        const after = restoreContinuedText(before, entry.original, entry.pruned);
-        if (after === before) return false;
-        const swipeId = message.swipe_id ?? 0;
-        if (Array.isArray(message.swipes) && message.swipes[swipeId] === before) message.swipes[swipeId] = after;
-        message.mes = after;
-        log.debug('put the images back into a continued message');
-        return true;
+        return (text) => {
+            const after = restoreContinuedText(text, entry.original, entry.pruned);
+            return after === text ? null : after;
+        };
+    }
+
+    /** Inside MESSAGE_RECEIVED: SillyTavern renders and saves the message after its listeners.
+     * @param {ChatMessage} message @returns {boolean} whether the text changed */
+    restoreContinued(message) {
+        const restore = this.takeRestore(message);
+        const changed = Boolean(restore) && this.deps.writer.rewriteBeforeSillyTavernSaves(message, /** @type {any} */ (restore));
+        if (changed) log.debug('put the images back into a continued message');
+        return changed;
     }
 
     /** MESSAGE_RECEIVED @param {number} messageId */
@@ -121,9 +125,11 @@ export class ReplyLifecycle {
             const active = this.streamingTarget()?.message;
             const { pipeline } = this.deps;
             for (const message of [...this.continued.keys()]) {
-                if (message === active || !this.restoreContinued(message)) continue;
-                this.deps.refresh(message);
-                this.deps.save(); // no MESSAGE_RECEIVED came, so SillyTavern saves nothing after us
+                if (message === active) continue;
+                // No MESSAGE_RECEIVED came (a continue that failed mid-stream), so SillyTavern
+                // saves nothing after us: this goes through the whole write path.
+                const restore = this.takeRestore(message);
+                if (restore) void this.deps.writer.rewrite(message, message.swipe_id ?? 0, restore);
             }
             for (const message of [...pipeline.streams.keys()]) {
                 if (message === active) continue;

@@ -37,6 +37,24 @@ export class Writer {
     }
 
     /**
+     * Change a message's text in memory only, synchronously, inside a MESSAGE_RECEIVED
+     * listener: SillyTavern renders and saves the message right after its listeners, so an
+     * await or a save of ours here would only race with it.
+     * @param {ChatMessage} message @param {(text: string) => string|null} transform
+     * @returns {boolean} whether the text changed
+     */
+    rewriteBeforeSillyTavernSaves(message, transform) {
+        if (!ctx().chat.includes(message) || isBeingEdited(message)) return false;
+        const before = message.mes ?? '';
+        const after = transform(before);
+        if (after === null || after === before) return false;
+        const swipeId = message.swipe_id ?? 0;
+        if (Array.isArray(message.swipes) && message.swipes[swipeId] === before) message.swipes[swipeId] = after;
+        message.mes = after;
+        return true;
+    }
+
+    /**
      * Rewrite one swipe of a message. `transform` gets the text as it is now and returns the
      * new text, or null to leave it. "held" means it could not be written now (another chat
      * is open, or the user is editing the message): the caller keeps the change for later.

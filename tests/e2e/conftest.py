@@ -15,7 +15,7 @@ from testbed import browser as tb_browser
 from testbed import stpage
 from testbed.images import StandInImageServer
 from testbed.llm import StandInLLM
-from testbed.sillytavern import EXTENSION_FOLDER, REPO_ROOT, Backends, SillyTavern
+from testbed.sillytavern import EXTENSION_FOLDER, IMAGE_URL_SETTING, REPO_ROOT, Backends, SillyTavern
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
@@ -77,6 +77,12 @@ def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTa
         if stored_extension_settings is not None:
             settings["extension_settings"]["inlineImages"] = stored_extension_settings
         settings["oai_settings"]["stream_openai"] = True
+        # A test may point Image Generation elsewhere (an unconfigured source); any settings
+        # save after it (SillyTavern's or ours) would carry that into every later test.
+        b = sillytavern.backends
+        settings["extension_settings"].setdefault("sd", {}).update(
+            {"source": b.image_source, IMAGE_URL_SETTING[b.image_source]: b.image_url})
+        settings["main_api"] = "openai"
 
     sillytavern.patch_settings(defaults)
     context = chromium.new_context(viewport={"width": 1280, "height": 900})

@@ -163,6 +163,9 @@ def test_failed_pictures_are_retried_by_themselves(
     prompts = [f"retry picture {i}" for i in range(1, 5)]
     llm.queue(" ".join(f"Part {i}. {tag(p)}" for i, p in enumerate(prompts, 1)) + " End.")
     stpage.send(page, "Four pictures.")
+    # The box of a picture being tried again says which attempt runs.
+    retrying = page.locator("#chat .mes").last.locator('[data-iig-state="pending"]', has_text="attempt 2 of 3")
+    expect(retrying.first).to_be_visible(timeout=30_000)
     stpage.wait_idle(page)
     expect(page.locator("#chat .mes").last.locator("img[data-iig]")).to_have_count(4, timeout=60_000)
     text = wait_until(lambda: (m := saved_messages(sillytavern, page)[-1]["mes"]) and len(images_in(m)) == 4 and m,
