@@ -78,6 +78,28 @@ export class ChatSaver {
         });
     }
 
+    /**
+     * Save the open chat now, in this task, whatever is running: for a reply that just
+     * arrived. SillyTavern saves it only 0.1-0.3 s later (its flag wait), and a chat opened
+     * or created in between clears the chat first, so its save then writes the other chat
+     * and the reply is lost even without any extension. This copy, taken before anything
+     * can switch the chat, is on its way at once; SillyTavern's own save still follows and
+     * is neither delayed (the flag is not taken) nor skipped.
+     * @returns {Promise<boolean>}
+     */
+    async saveNow() {
+        const request = buildSaveRequest();
+        if (!request) return false;
+        try {
+            const response = await (this.deps.fetch ?? fetch)(request.url, request.init);
+            if (response.ok) this.saves++;
+            return response.ok;
+        } catch (error) {
+            log.warn('could not save the reply early; SillyTavern\'s own save follows', error);
+            return false;
+        }
+    }
+
     /** @param {number} ms */
     schedule(ms) {
         if (this.timer || this.inFlight) return;

@@ -13,7 +13,7 @@ import { renderForDisplay } from './core/display.js';
 import { pruneChatCompletion, pruneText } from './core/prune.js';
 import { identify, locate } from './core/identity.js';
 import { ChatSaver } from './chat-save.js';
-import { Writer, openChatId, isBeingEdited } from './writer.js';
+import { Writer, openChatId, isBeingEdited, hasBlock } from './writer.js';
 import { Deliveries } from './deliveries.js';
 import { ReplyLifecycle } from './reply.js';
 import { bindPanel } from './ui/panel.js';
@@ -103,7 +103,9 @@ function refresh(message) {
         const c = ctx();
         const index = c.chat.indexOf(message);
         // A re-render would replace the open editor and lose what the user is typing.
-        if (index >= 0 && !isBeingEdited(message)) c.updateMessageBlock(index, message);
+        // A message not on screen (not rendered yet, or above "show more") has no block:
+        // SillyTavern's updateMessageBlock would throw on it; it renders when shown.
+        if (index >= 0 && !isBeingEdited(message) && hasBlock(index)) c.updateMessageBlock(index, message);
     });
 }
 
@@ -262,6 +264,7 @@ function init() {
         settings: () => settings,
         // Pictures kept while the reply streamed or its editor was open can go in now.
         ended: () => void deliveries.deliverOpenChat(),
+        keepReply: () => void saver.saveNow(),
     });
     /** @type {any} */ (globalThis).inlineImagesInterceptor = interceptor;
     registerDisplayHook();

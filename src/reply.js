@@ -19,6 +19,7 @@ export class ReplyLifecycle {
      * @param {import('./writer.js').Writer} deps.writer
      * @param {(message: ChatMessage) => void} deps.refresh
      * @param {() => void} deps.ended after a generation ended and its replies settled
+     * @param {() => void} [deps.keepReply] save the open chat at once (the reply just arrived)
      */
     constructor(deps) {
         this.deps = deps;
@@ -104,6 +105,7 @@ export class ReplyLifecycle {
         if (!message) return;
         const { pipeline } = this.deps;
         if (this.restoreContinued(message)) this.deps.refresh(message);
+        if (!message.is_user && !message.is_system) this.deps.keepReply?.();
         if (!this.deps.settings().enabled || message.is_user || message.is_system) {
             pipeline.settle(message); // images already drawn are kept; no new ones start
             return;

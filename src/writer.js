@@ -28,6 +28,11 @@ export function isBeingEdited(message) {
     return index >= 0 && ctx().chat[index] === message;
 }
 
+/** Whether the message at `index` is rendered (SillyTavern's updateMessageBlock needs it). @param {number} index */
+export function hasBlock(index) {
+    return Boolean(document.querySelector(`#chat .mes[mesid="${index}"]`));
+}
+
 export const openChatId = () => String(ctx().getCurrentChatId() ?? '');
 
 export class Writer {
@@ -79,7 +84,7 @@ export class Writer {
         if (current) message.mes = after;
         if (Array.isArray(message.swipes) && swipeId < message.swipes.length) message.swipes[swipeId] = after;
         if (current) {
-            c.updateMessageBlock(index, message);
+            if (hasBlock(index)) c.updateMessageBlock(index, message);
             const still = () => openChatId() === chatId && ctx().chat.includes(message);
             const { eventSource, eventTypes } = c;
             await eventSource.emit(eventTypes.MESSAGE_EDITED, ctx().chat.indexOf(message));

@@ -43,18 +43,32 @@ function matches(message, identity) {
 }
 
 /**
- * Where the message is in `chat` now, or -1. With no send date to go by, only the same
- * index with the same speaker counts.
+ * Where the message is in `chat` now, or -1: by send date and speaker, at its index first.
  * @param {ArrayLike<any>} chat @param {MessageIdentity} identity
- * @param {(message: any) => boolean} [accept] a further check when several messages match (e.g. it still holds the tag)
+ * @param {(message: any) => boolean} [accept] a check of the content (e.g. it still holds the tag): picks among
+ *   look-alikes, and when given, also finds a message whose date changed (see below)
  * @returns {number}
  */
-export function locate(chat, identity, accept = () => true) {
+export function locate(chat, identity, accept) {
+    const ok = accept ?? (() => true);
     const at = chat[identity.index];
-    if (matches(at, identity) && accept(at)) return identity.index;
-    if (!identity.sendDate) return -1;
-    for (let i = 0; i < chat.length; i++) {
-        if (i !== identity.index && matches(chat[i], identity) && accept(chat[i])) return i;
+    if (matches(at, identity) && ok(at)) return identity.index;
+    if (identity.sendDate) {
+        for (let i = 0; i < chat.length; i++) {
+            if (i !== identity.index && matches(chat[i], identity) && ok(chat[i])) return i;
+        }
     }
-    return -1;
+    // The date can differ from the one in memory when the chat was left mid-reply (SillyTavern
+    // stamps a reply when it ends). With a check of the content, the same speaker at the same
+    // place, or else the only message of that speaker that passes it, is still the message.
+    if (!accept) return -1;
+    const sameSpeaker = (/** @type {any} */ m) => Boolean(m) && String(m.name ?? '') === identity.name && Boolean(m.is_user) === identity.isUser;
+    if (sameSpeaker(at) && accept(at)) return identity.index;
+    let found = -1;
+    for (let i = 0; i < chat.length; i++) {
+        if (!sameSpeaker(chat[i]) || !accept(chat[i])) continue;
+        if (found >= 0) return -1; // two candidates: not sure which
+        found = i;
+    }
+    return found;
 }

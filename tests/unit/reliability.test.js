@@ -222,3 +222,16 @@ test('placePicture replaces only the picture whose file was overwritten', () => 
     const mine = `<img-prompt="fox">${imageMarkup({ src: '/hand.png', prompt: 'fox' })}`;
     assert.equal(placePicture(mine, { ordinal: 0, prompt: 'fox', src: '/new.png', replaceSrc: '/same.png' }).status, 'already');
 });
+
+test('identity: a message whose date changed is still found by its content, if only one fits', () => {
+    const left = { send_date: 'streaming', name: 'Sera', mes: '<img-prompt="fox">' };
+    const id = identify(left, 2);
+    const saved = { ...left, send_date: 'finished' };
+    const holdsFox = (/** @type {any} */ m) => m.mes.includes('"fox"');
+    const other = { send_date: 'x', name: 'Sera', mes: 'no tag' };
+    assert.equal(locate([other, other, saved], id, holdsFox), 2, 'same place, same speaker, holds the tag');
+    assert.equal(locate([saved, other, other], id, holdsFox), 0, 'moved, and the only one that holds it');
+    assert.equal(locate([saved, other, { ...saved }], { ...id, index: 1 }, holdsFox), -1, 'two candidates: none');
+    assert.equal(locate([other, other, saved], id), -1, 'without a content check, dates must match');
+    assert.equal(locate([{ ...saved, name: 'You', is_user: true }], { ...id, index: 0 }, holdsFox), -1, 'never another speaker');
+});
