@@ -41,6 +41,15 @@ function isRecord(r) {
         && (r.replaceSrc === undefined || typeof r.replaceSrc === 'string');
 }
 
+/**
+ * Whether that swipe of the message still holds a tag with this prompt.
+ * @param {any} message @param {number} swipeId @param {string} prompt
+ */
+export function holdsTag(message, swipeId, prompt) {
+    const text = (message?.swipe_id ?? 0) === swipeId ? message?.mes : message?.swipes?.[swipeId];
+    return typeof text === 'string' && parseTags(text).some((t) => t.prompt === prompt);
+}
+
 export class Deliveries {
     /** @param {import('./writer.js').Writer} writer */
     constructor(writer) {
@@ -118,11 +127,7 @@ export class Deliveries {
             const chat = ctx().chat;
             let target = message && chat.includes(message) ? message : null;
             if (!target) {
-                const holdsTag = (/** @type {any} */ m) => {
-                    const text = (m.swipe_id ?? 0) === record.swipeId ? m.mes : m.swipes?.[record.swipeId];
-                    return typeof text === 'string' && parseTags(text).some((t) => t.prompt === record.prompt);
-                };
-                const at = locate(chat, record.identity, holdsTag);
+                const at = locate(chat, record.identity, (m) => holdsTag(m, record.swipeId, record.prompt));
                 target = at >= 0 ? chat[at] : null;
             }
             if (!target) return this.finish(record, 'gone', 'its message is gone');
@@ -139,7 +144,10 @@ export class Deliveries {
             }
             if (status === 'gone') return this.finish(record, 'gone', 'its message is gone');
             if (placed === 'missing') return this.finish(record, 'gone', 'its tag is gone');
-            if (!(await saved)) return 'held'; // written in memory; the save did not get through
+            // Already there: maybe from an earlier write whose save did not get through, so
+            // the record goes only once a save of this chat has.
+            const done = placed === 'already' ? this.writer.saver.request(record.chatId) : saved;
+            if (!(await done)) return 'held'; // in memory; the save did not get through
             return this.finish(record, 'written', placed);
         } finally {
             this.busy.delete(record);

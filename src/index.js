@@ -14,7 +14,7 @@ import { pruneChatCompletion, pruneText } from './core/prune.js';
 import { identify, locate } from './core/identity.js';
 import { ChatSaver } from './chat-save.js';
 import { Writer, openChatId, isBeingEdited, hasBlock } from './writer.js';
-import { Deliveries } from './deliveries.js';
+import { Deliveries, holdsTag } from './deliveries.js';
 import { ReplyLifecycle } from './reply.js';
 import { bindPanel } from './ui/panel.js';
 import { bindPresets } from './ui/presets-panel.js';
@@ -70,8 +70,14 @@ async function draw(prompt, signal) {
     if (!sd) throw Object.assign(new Error(t`the Image Generation extension is not available`), { permanent: true, notice: 'no-sd' });
     // `/sd` treats a few words (you, me, scene, ...) as modes; a trailing period keeps them prompts.
     const text = isSdModeKeyword(prompt) ? `${prompt}.` : prompt;
+    const chatBefore = openChatId();
     const result = await sd.callback({ quiet: 'true', _abortController: signal }, text);
     if (signal.aborted) throw signal.reason ?? new Error('aborted');
+    if ((typeof result !== 'string' || !result) && openChatId() !== chatBefore) {
+        // Image Generation throws away a picture that finishes after its chat was left
+        // ("Chat changed, generated image discarded"): not a failure of the backend.
+        throw Object.assign(new Error(t`the chat was switched while this image was drawn`), { chatChanged: true });
+    }
     if (typeof result !== 'string' || !result) {
         throw Object.assign(new Error(t`Image Generation returned no image for this prompt`), { notice: 'draw-failed' });
     }
@@ -161,7 +167,7 @@ function registerEvents() {
         const chat = ctx().chat;
         replies.chatChanged();
         pipeline.chatOpened(chat, (job) => {
-            const at = locate(chat, identify(job.message, job.index, job.swipeId));
+            const at = locate(chat, identify(job.message, job.index, job.swipeId), (m) => holdsTag(m, job.swipeId, job.prompt));
             return at >= 0 ? chat[at] : null;
         });
         void deliveries.deliverOpenChat();

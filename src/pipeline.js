@@ -40,6 +40,9 @@ function describeError(reason) {
     return reason instanceof Error ? reason.message : String(reason);
 }
 
+/** How often a picture Image Generation discarded on a chat switch is drawn again. */
+const MAX_SWITCH_REDRAWS = 3;
+
 /** How often a picture whose file another picture overwrote is drawn again. */
 const MAX_REDRAWS = 2;
 /** Recent result paths remembered to spot two pictures saved under one name. */
@@ -151,7 +154,7 @@ export class Pipeline {
             id: this.nextId++, chatId: opts.chatId ?? this.deps.chatId(), message, swipeId, ordinal, prompt,
             index: this.deps.indexOf?.(message) ?? -1,
             status: 'pending', controller: new AbortController(), attempt: 1,
-            attempts: 1 + (this.deps.settings().retries ?? 0), redraws: opts.redraws ?? 0,
+            attempts: 1 + (this.deps.settings().retries ?? 0), redraws: opts.redraws ?? 0, redrawsForSwitch: 0,
             ...(opts.replaceSrc ? { replaceSrc: opts.replaceSrc } : {}),
         };
         this.jobs.add(job);
@@ -168,6 +171,13 @@ export class Pipeline {
             if (job.status === 'dropped') return;
             if (failure === null) break;
             const error = describeError(failure);
+            // Image Generation discarded the picture because the chat was switched meanwhile:
+            // draw it again at once, without using up an attempt (bounded all the same).
+            if (/** @type {any} */ (failure)?.chatChanged === true && job.redrawsForSwitch < MAX_SWITCH_REDRAWS) {
+                job.redrawsForSwitch++;
+                log.info(`image for "${job.prompt}" was discarded by Image Generation (chat switched); drawing it again`);
+                continue;
+            }
             // A missing Image Generation extension does not come back by itself.
             const permanent = /** @type {any} */ (failure)?.permanent === true;
             if (permanent || job.attempt >= job.attempts || !this.mayRetry(job)) {

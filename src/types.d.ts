@@ -51,6 +51,8 @@ export interface Job {
     attempts: number;
     /** How often this tag was drawn again because another picture overwrote its file. */
     redraws: number;
+    /** How often it was drawn again because Image Generation discarded it on a chat switch. */
+    redrawsForSwitch: number;
     /** The picture this job replaces (its file holds another picture now). */
     replaceSrc?: string;
     src?: string;

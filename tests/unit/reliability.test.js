@@ -235,3 +235,18 @@ test('identity: a message whose date changed is still found by its content, if o
     assert.equal(locate([other, other, saved], id), -1, 'without a content check, dates must match');
     assert.equal(locate([{ ...saved, name: 'You', is_user: true }], { ...id, index: 0 }, holdsFox), -1, 'never another speaker');
 });
+
+test('a picture Image Generation discarded on a chat switch is drawn again without using an attempt', async () => {
+    let calls = 0;
+    const { p, chat, committed } = world(async (prompt) => {
+        calls++;
+        if (calls <= 2) throw Object.assign(new Error('discarded'), { chatChanged: true });
+        return `/img/${prompt}.png`;
+    }, { retries: 0 });
+    const message = { mes: '<img-prompt="fox">', swipe_id: 0 };
+    chat.push(message);
+    p.messageFinished(message);
+    await allDone(p);
+    assert.equal(calls, 3);
+    assert.deepEqual(committed.map((c) => c.prompt), ['fox']);
+});
