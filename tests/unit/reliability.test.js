@@ -38,6 +38,20 @@ function world(draw, overrides = {}) {
     return { p, chat, state, committed, failed };
 }
 
+/**
+ * A source whose first `n` draws throw `makeError()`, then draw; `calls()` counts the draws.
+ * @param {number} n @param {() => Error} makeError
+ */
+function failingFirst(n, makeError) {
+    let calls = 0;
+    const draw = async (/** @type {string} */ prompt) => {
+        calls++;
+        if (calls <= n) throw makeError();
+        return `/img/${prompt}.png`;
+    };
+    return { draw, calls: () => calls };
+}
+
 const settled = (/** @type {Pipeline} */ p) => Promise.all([...p.jobs].map((j) => j.done));
 async function allDone(/** @type {Pipeline} */ p) {
     for (let i = 0; i < 50 && !p.idle; i++) {
@@ -52,17 +66,13 @@ test('the retry delay grows and is capped at 30 s', () => {
 });
 
 test('a picture whose first two attempts fail is drawn on the third, each attempt a real draw', async () => {
-    let calls = 0;
-    const { p, chat, committed } = world(async (prompt) => {
-        calls++;
-        if (calls <= 2) throw new Error('backend 500');
-        return `/img/${prompt}.png`;
-    });
+    const source = failingFirst(2, () => new Error('backend 500'));
+    const { p, chat, committed } = world(source.draw);
     const message = { mes: 'A <img-prompt="fox">', swipe_id: 0 };
     chat.push(message);
     p.messageFinished(message);
     await allDone(p);
-    assert.equal(calls, 3);
+    assert.equal(source.calls(), 3);
     assert.deepEqual(committed.map((c) => c.prompt), ['fox']);
 });
 
@@ -237,16 +247,12 @@ test('identity: a message whose date changed is still found by its content, if o
 });
 
 test('a picture Image Generation discarded on a chat switch is drawn again without using an attempt', async () => {
-    let calls = 0;
-    const { p, chat, committed } = world(async (prompt) => {
-        calls++;
-        if (calls <= 2) throw Object.assign(new Error('discarded'), { chatChanged: true });
-        return `/img/${prompt}.png`;
-    }, { retries: 0 });
+    const source = failingFirst(2, () => Object.assign(new Error('discarded'), { chatChanged: true }));
+    const { p, chat, committed } = world(source.draw, { retries: 0 });
     const message = { mes: '<img-prompt="fox">', swipe_id: 0 };
     chat.push(message);
     p.messageFinished(message);
     await allDone(p);
-    assert.equal(calls, 3);
+    assert.equal(source.calls(), 3);
     assert.deepEqual(committed.map((c) => c.prompt), ['fox']);
 });
