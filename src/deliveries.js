@@ -12,7 +12,7 @@ import { log } from './log.js';
 import { identify, locate } from './core/identity.js';
 import { placePicture } from './core/delivery.js';
 import { parseTags } from './core/parser.js';
-import { openChatId, editedIndex } from './writer.js';
+import { openChatId, editedIndex, isChatLoaded } from './writer.js';
 
 /** Key of the records in `extensionSettings`, beside the settings (not part of their schema). */
 export const HELD_KEY = 'inlineImagesHeld';
@@ -29,6 +29,7 @@ const MAX_RECORDS = 1000;
  * @property {string} prompt
  * @property {string} src
  * @property {string} [replaceSrc]
+ * @property {string} [sent] the prompt that went to Image Generation, when it differs
  * @property {number} at when it finished (ms since epoch)
  */
 
@@ -38,7 +39,8 @@ function isRecord(r) {
         && typeof r.src === 'string' && Number.isInteger(r.swipeId) && Number.isInteger(r.ordinal)
         && r.identity && typeof r.identity === 'object' && Number.isInteger(r.identity.index)
         && typeof r.identity.sendDate === 'string' && Number.isFinite(r.at)
-        && (r.replaceSrc === undefined || typeof r.replaceSrc === 'string');
+        && (r.replaceSrc === undefined || typeof r.replaceSrc === 'string')
+        && (r.sent === undefined || typeof r.sent === 'string');
 }
 
 /**
@@ -84,7 +86,7 @@ export class Deliveries {
     /**
      * A picture finished. `message` is the object it was drawn for (possibly of a chat that
      * has since been closed); `index` where it was then.
-     * @param {{chatId: string, message: import('./types').ChatMessage, index: number, swipeId: number, ordinal: number, prompt: string, src: string, replaceSrc?: string}} done
+     * @param {{chatId: string, message: import('./types').ChatMessage, index: number, swipeId: number, ordinal: number, prompt: string, src: string, replaceSrc?: string, sent?: string}} done
      * @returns {Promise<'written'|'held'|'gone'>}
      */
     async deliver(done) {
@@ -94,6 +96,7 @@ export class Deliveries {
             chatId: done.chatId, identity: identify(done.message, index >= 0 ? index : done.index, done.swipeId),
             swipeId: done.swipeId, ordinal: done.ordinal, prompt: done.prompt, src: done.src, at: Date.now(),
             ...(done.replaceSrc ? { replaceSrc: done.replaceSrc } : {}),
+            ...(done.sent && done.sent !== done.prompt ? { sent: done.sent } : {}),
         };
         this.records.push(record);
         if (this.records.length > MAX_RECORDS) this.records.splice(0, this.records.length - MAX_RECORDS);
@@ -121,7 +124,7 @@ export class Deliveries {
      * @returns {Promise<'written'|'held'|'gone'>}
      */
     async attempt(record, message) {
-        if (record.chatId !== openChatId()) return 'held';
+        if (record.chatId !== openChatId() || !isChatLoaded()) return 'held';
         this.busy.add(record);
         try {
             const chat = ctx().chat;

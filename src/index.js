@@ -3,17 +3,16 @@
  * Inline Images: entry point. Wires SillyTavern's events to the pipeline; the logic lives in
  * the modules (pure ones under core/).
  */
-import { ctx, missingApi, sdCommand, toast, toastOnce, t, tk } from './st.js';
+import { ctx, missingApi, toast, toastOnce, t, tk } from './st.js';
 import { loadSettings } from './settings.js';
 import { log, setLogLevel } from './log.js';
 import { Pipeline } from './pipeline.js';
 import { GenerationTracker } from './generation.js';
-import { isSdModeKeyword } from './core/parser.js';
 import { renderForDisplay } from './core/display.js';
 import { pruneChatCompletion, pruneText } from './core/prune.js';
 import { identify, locate } from './core/identity.js';
 import { ChatSaver } from './chat-save.js';
-import { Writer, openChatId, isBeingEdited, hasBlock } from './writer.js';
+import { Writer, openChatId, isBeingEdited, hasBlock, isChatLoaded, markChatLoaded } from './writer.js';
 import { Deliveries, holdsTag } from './deliveries.js';
 import { ReplyLifecycle } from './reply.js';
 import { bindPanel } from './ui/panel.js';
@@ -21,6 +20,9 @@ import { bindPresets } from './ui/presets-panel.js';
 import { injectMetaPrompt } from './core/metaprompt.js';
 import { buildMetaPrompt } from './core/presets.js';
 import { ManualGeneration } from './manual.js';
+import { draw } from './draw.js';
+import { castForPrompt, composeForCast } from './cast-store.js';
+import { bindCastPanel, registerAppearanceCommand } from './ui/cast-panel.js';
 
 const SETTINGS_KEY = 'inlineImages';
 /** Extension prompt key for text-completion APIs (chat completion uses the prompt event). */
@@ -58,31 +60,7 @@ function readSettings() {
 }
 
 function metaPromptText() {
-    return buildMetaPrompt(settings.presets, settings.wordInterval);
-}
-
-/**
- * Draw one prompt with the user's Image Generation source, through `/sd quiet=true`.
- * @param {string} prompt @param {AbortSignal} signal
- */
-async function draw(prompt, signal) {
-    const sd = sdCommand();
-    if (!sd) throw Object.assign(new Error(t`the Image Generation extension is not available`), { permanent: true, notice: 'no-sd' });
-    // `/sd` treats a few words (you, me, scene, ...) as modes; a trailing period keeps them prompts.
-    const text = isSdModeKeyword(prompt) ? `${prompt}.` : prompt;
-    const chatBefore = openChatId();
-    const result = await sd.callback({ quiet: 'true', _abortController: signal }, text);
-    if (signal.aborted) throw signal.reason ?? new Error('aborted');
-    if ((typeof result !== 'string' || !result) && openChatId() !== chatBefore) {
-        // Image Generation throws away a picture that finishes after its chat was left
-        // ("Chat changed, generated image discarded"): not a failure of the backend.
-        throw Object.assign(new Error(t`the chat was switched while this image was drawn`), { chatChanged: true });
-    }
-    if (typeof result !== 'string' || !result) {
-        throw Object.assign(new Error(t`Image Generation returned no image for this prompt`), { notice: 'draw-failed' });
-    }
-    // The command returns a saved path that is not URL-encoded (names with spaces).
-    return /^(data:|https?:)/i.test(result) ? result : encodeURI(result);
+    return buildMetaPrompt(settings.presets, settings.wordInterval, castForPrompt(settings.presets));
 }
 
 /**
@@ -164,12 +142,14 @@ function registerEvents() {
     eventSource.on(E.STREAM_TOKEN_RECEIVED, (/** @type {string} */ text) => replies.onStreamToken(text));
     eventSource.on(E.MESSAGE_RECEIVED, (/** @type {number} */ id) => replies.onMessageReceived(id));
     eventSource.on(E.CHAT_CHANGED, () => {
+        markChatLoaded();
         const chat = ctx().chat;
         replies.chatChanged();
-        pipeline.chatOpened(chat, (job) => {
+        const found = pipeline.chatOpened(chat, (job) => {
             const at = locate(chat, identify(job.message, job.index, job.swipeId), (m) => holdsTag(m, job.swipeId, job.prompt));
             return at >= 0 ? chat[at] : null;
         });
+        for (const message of found) refresh(message);
         void deliveries.deliverOpenChat();
     });
     eventSource.on(E.MESSAGE_DELETED, () => pipeline.dropOrphans(ctx().chat, 'message deleted'));
@@ -234,6 +214,7 @@ async function mountPanel() {
     host.append(wrapper);
     const panel = bindPanel(wrapper, { get: () => settings, save: saveSettings });
     const presets = bindPresets(wrapper, { get: () => settings.presets, save: (store) => saveSettings({ ...settings, presets: store }) });
+    bindCastPanel(wrapper, { presets: () => settings.presets, saveChat: () => (openChatId() ? saver.request(openChatId()) : Promise.resolve(false)) });
     // Reset keeps presets but may change what the panel shows; keep both parts in step.
     wrapper.querySelector('#inline_images_reset')?.addEventListener('click', () => { presets.refresh(); panel.refresh(); });
 }
@@ -247,6 +228,8 @@ function init() {
         return;
     }
     settings = readSettings();
+    // Loaded after a chat was already shown: that chat is loaded.
+    if (ctx().chat?.length) markChatLoaded();
     saver = new ChatSaver({ busy: () => tracker.current !== null || replies?.streamingTarget() != null });
     writer = new Writer(saver);
     deliveries = new Deliveries(writer);
@@ -255,14 +238,17 @@ function init() {
         settings: () => settings,
         chatId: openChatId,
         draw,
+        compose: (prompt) => composeForCast(prompt, settings.presets),
         failed,
         changed: refresh,
         indexOf: (message) => ctx().chat.indexOf(message),
+        loaded: isChatLoaded,
         timedOut: (seconds) => t`timed out after ${seconds} s (the per-image timeout)`,
         commit: (job) => deliveries.deliver({
             chatId: job.chatId, message: job.message, index: job.index, swipeId: job.swipeId,
             ordinal: job.ordinal, prompt: job.prompt, src: /** @type {string} */ (job.src),
             ...(job.replaceSrc ? { replaceSrc: job.replaceSrc } : {}),
+            ...(job.sent ? { sent: job.sent.prompt } : {}),
         }),
     });
     replies = new ReplyLifecycle({
@@ -278,6 +264,7 @@ function init() {
     const manual = new ManualGeneration(pipeline, () => settings, rewrite);
     manual.install();
     manual.registerCommand();
+    registerAppearanceCommand();
     mountPanel().catch((error) => log.error('could not show the settings drawer', error));
     /** @type {any} */ (globalThis).inlineImages = {
         loaded: true, base: BASE_URL, pipeline, tracker, manual, saver, deliveries,

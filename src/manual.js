@@ -99,8 +99,13 @@ export class ManualGeneration {
         if (!message || this.pipeline.isStreaming(message)) return;
         const ordinal = imageOrdinal(message.mes ?? '', [...block.querySelectorAll('.mes_text img[data-iig]')].indexOf(img));
         if (ordinal < 0) return;
-        const prompt = parseTags(message.mes)[ordinal].prompt;
-        const choice = await c.callGenericPopup(`<h3>${tk('iig_image', 'Image')}</h3><p class="iig-popup-prompt">${escapeAttr(prompt)}</p>`,
+        const tag = parseTags(message.mes)[ordinal];
+        const prompt = tag.prompt;
+        // The hover text of the picture is the prompt as it went to Image Generation.
+        const sent = imageAfter(message.mes, tag)?.title ?? '';
+        const sentPart = sent && sent !== prompt
+            ? `<p><small>${tk('iig_sent_as', 'Sent to Image Generation as:')}</small></p><p class="iig-popup-prompt iig-popup-sent">${escapeAttr(sent)}</p>` : '';
+        const choice = await c.callGenericPopup(`<h3>${tk('iig_image', 'Image')}</h3><p class="iig-popup-prompt">${escapeAttr(prompt)}</p>${sentPart}`,
             c.POPUP_TYPE.TEXT, '', { okButton: tk('iig_regenerate', 'Regenerate'), cancelButton: tk('iig_close', 'Close'), customButtons: [tk('iig_edit_prompt', 'Edit prompt'), tk('iig_delete_image', 'Delete image')] });
         if (choice === c.POPUP_RESULT.AFFIRMATIVE) {
             await this.pipeline.redrawOne(message, ordinal, this.rewrite);

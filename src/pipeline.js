@@ -21,11 +21,13 @@ import { log } from './log.js';
  * @typedef {object} PipelineDeps
  * @property {() => Settings} settings
  * @property {() => string} chatId
- * @property {(prompt: string, signal: AbortSignal) => Promise<string>} draw resolves to the image URL, rejects with a readable Error
+ * @property {(prompt: string, signal: AbortSignal, seed?: number | null) => Promise<string>} draw resolves to the image URL, rejects with a readable Error
+ * @property {(prompt: string) => {prompt: string, seed: number | null} | null} [compose] what to send for a tag's prompt, read in the chat the job starts in
  * @property {(job: Job) => Promise<'written'|'held'|'gone'|'unchanged'>} commit hand a finished picture (job.src) to its message
  * @property {(message: ChatMessage) => void} changed the message's display should refresh
  * @property {(seconds: number) => string} [timedOut] the reason shown for a timed-out image (translated by the caller)
  * @property {(message: ChatMessage) => number} [indexOf] where the message is in the open chat (-1: not there)
+ * @property {() => boolean} [loaded] whether the open chat's messages are in memory (not while SillyTavern opens one)
  * @property {(job: Job, error: unknown) => void} [failed] a job failed for good (after its retries)
  * @property {(retry: number) => number} [retryDelayMs] pause before retry n (tests shorten it)
  */
@@ -146,7 +148,7 @@ export class Pipeline {
 
     /**
      * @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt
-     * @param {{chatId?: string, replaceSrc?: string, redraws?: number}} [opts]
+     * @param {{chatId?: string, replaceSrc?: string, redraws?: number, sent?: Job['sent']}} [opts] a redraw keeps its job's chat and what it sent
      */
     start(message, swipeId, ordinal, prompt, opts = {}) {
         /** @type {Job} */
@@ -157,8 +159,10 @@ export class Pipeline {
             attempts: 1 + (this.deps.settings().retries ?? 0), redraws: opts.redraws ?? 0, redrawsForSwitch: 0,
             ...(opts.replaceSrc ? { replaceSrc: opts.replaceSrc } : {}),
         };
+        const sent = opts.sent ?? this.deps.compose?.(prompt);
+        if (sent) job.sent = sent;
         this.jobs.add(job);
-        log.debug(`job ${job.id}: #${ordinal} "${prompt}"`);
+        log.debug(`job ${job.id}: #${ordinal} "${prompt}"${sent && sent.prompt !== prompt ? ` sent as "${sent.prompt}"` : ''}`);
         this.deps.changed(message);
         job.done = this.run(job);
         return job;
@@ -225,7 +229,7 @@ export class Pipeline {
                     if (signal.aborted) reject(signal.reason);
                     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
                 });
-                return Promise.race([this.deps.draw(job.prompt, signal), aborted]).finally(() => clearTimeout(timer));
+                return Promise.race([this.deps.draw(job.sent?.prompt ?? job.prompt, signal, job.sent?.seed ?? null), aborted]).finally(() => clearTimeout(timer));
             }, { signal });
             return null;
         } catch (error) {
@@ -241,7 +245,7 @@ export class Pipeline {
      * @param {Job} job
      */
     mayRetry(job) {
-        if (job.chatId !== this.deps.chatId()) return true;
+        if (job.chatId !== this.deps.chatId() || this.deps.loaded?.() === false) return true;
         const index = this.deps.indexOf?.(job.message) ?? 0;
         return index >= 0 && (job.message.swipe_id ?? 0) === job.swipeId;
     }
@@ -279,7 +283,7 @@ export class Pipeline {
         const replaceSrc = owner.status === 'ready' ? undefined : src;
         if (owner.status === 'ready') this.drop(owner, 'its file was overwritten');
         this.start(owner.message, owner.swipeId, owner.ordinal, owner.prompt,
-            { chatId: owner.chatId, redraws: owner.redraws + 1, ...(replaceSrc ? { replaceSrc } : {}) });
+            { chatId: owner.chatId, redraws: owner.redraws + 1, sent: owner.sent, ...(replaceSrc ? { replaceSrc } : {}) });
     }
 
     /** @param {Job} job */
@@ -323,9 +327,15 @@ export class Pipeline {
      * pictures go to `commit` (which keeps them for that chat). Jobs of the chat just opened
      * (it was left while they ran) are pointed at its new message objects, found with
      * `find`; a job whose message is not there any more is dropped.
+     * SillyTavern rendered those messages before it said the chat changed, when no job
+     * pointed at them yet: the caller refreshes the messages returned, so a failed or
+     * pending box shows again.
      * @param {ChatMessage[]} chat @param {(job: Job) => ChatMessage|null} find
+     * @returns {Set<ChatMessage>} the messages jobs now point at
      */
     chatOpened(chat, find) {
+        /** @type {Set<ChatMessage>} */
+        const found = new Set();
         const present = new Set(chat);
         for (const message of [...this.streams.keys()]) {
             if (!present.has(message)) this.settle(message);
@@ -333,20 +343,22 @@ export class Pipeline {
         const open = this.deps.chatId();
         for (const job of [...this.jobs]) {
             if (job.chatId !== open || present.has(job.message) || job.status === 'committed') continue;
-            const found = find(job);
-            if (found) {
-                job.message = found;
-                job.index = this.deps.indexOf?.(found) ?? job.index;
+            const message = find(job);
+            if (message) {
+                job.message = message;
+                job.index = this.deps.indexOf?.(message) ?? job.index;
+                found.add(message);
             } else {
                 this.drop(job, 'its message is not in the reopened chat');
             }
         }
+        return found;
     }
 
     /**
      * What the display shows for each tag of the swipe on screen.
      * @param {ChatMessage} message
-     * @returns {Map<number, {status: 'pending'|'ready'|'failed', src?: string, error?: string, attempt?: number, attempts?: number}>|null}
+     * @returns {Map<number, {status: 'pending'|'ready'|'failed', src?: string, sent?: string, error?: string, attempt?: number, attempts?: number}>|null}
      */
     statesFor(message) {
         /** @type {Map<number, any>|null} */
@@ -356,7 +368,7 @@ export class Pipeline {
             if (job.message !== message || job.swipeId !== swipeId) continue;
             const status = job.status === 'committed' ? 'ready' : job.status;
             if (status !== 'pending' && status !== 'ready' && status !== 'failed') continue;
-            (states ??= new Map()).set(job.ordinal, { status, src: job.src, error: job.error, attempt: job.attempt, attempts: job.attempts });
+            (states ??= new Map()).set(job.ordinal, { status, src: job.src, sent: job.sent?.prompt, error: job.error, attempt: job.attempt, attempts: job.attempts });
         }
         return states;
     }

@@ -55,6 +55,9 @@ export interface Job {
     redrawsForSwitch: number;
     /** The picture this job replaces (its file holds another picture now). */
     replaceSrc?: string;
+    /** What goes to Image Generation: the prompt with the cast's looks and the chat style, and
+     * the chat's seed (null: Image Generation's own). Set when the job starts, in its chat. */
+    sent?: { prompt: string; seed: number | null };
     src?: string;
     error?: string;
     controller: AbortController;

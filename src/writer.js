@@ -35,6 +35,24 @@ export function hasBlock(index) {
 
 export const openChatId = () => String(ctx().getCurrentChatId() ?? '');
 
+/** The chat SillyTavern last said it had opened (CHAT_CHANGED), see isChatLoaded. */
+let loadedChatId = /** @type {string | null} */ (null);
+
+/** CHAT_CHANGED (and start-up, when a chat is already shown): the open chat is loaded. */
+export function markChatLoaded() {
+    loadedChatId = openChatId();
+}
+
+/**
+ * Whether the open chat's messages are in memory. While SillyTavern opens a chat, its id is the
+ * new chat's before the messages are loaded (and a reload empties the same chat first): a
+ * message looked for then is missing without being gone. Until CHAT_CHANGED, nothing of ours
+ * writes, and nothing is given up for a message it cannot find.
+ */
+export function isChatLoaded() {
+    return loadedChatId !== null && loadedChatId === openChatId() && ctx().chat.length > 0;
+}
+
 export class Writer {
     /** @param {import('./chat-save.js').ChatSaver} saver */
     constructor(saver) {
@@ -71,7 +89,7 @@ export class Writer {
     async rewrite(message, swipeId, transform, opts = {}) {
         const chatId = opts.chatId ?? openChatId();
         const result = (/** @type {WriteStatus} */ status, saved = Promise.resolve(status !== 'held')) => ({ status, saved });
-        if (chatId !== openChatId()) return result('held', Promise.resolve(false));
+        if (chatId !== openChatId() || !isChatLoaded()) return result('held', Promise.resolve(false));
         const c = ctx();
         const index = c.chat.indexOf(message);
         if (index < 0) return result('gone');

@@ -391,3 +391,67 @@ export function presetStyle(preset) {
     const example = parseTags(text).some((t) => /\btags?\b/i.test(t.prompt));
     return example || /\bdanbooru\b/i.test(text) ? 'tags' : 'prose';
 }
+
+/**
+ * What a card's `data.extensions.inline_images` (or a persona's record) holds, repaired:
+ * anything unreadable reads as empty, never throws.
+ * @param {unknown} raw @returns {{appearance: string, aliases: string[]}}
+ */
+export function readLook(raw) {
+    const value = raw && typeof raw === 'object' && !Array.isArray(raw) ? /** @type {Record<string, unknown>} */ (raw) : {};
+    return {
+        appearance: typeof value.appearance === 'string' ? normaliseAppearance(value.appearance) : '',
+        aliases: normaliseAliases(value.aliases),
+    };
+}
+
+/** At most this much of a card's text goes into the Describe request. */
+export const MAX_DESCRIBE_SOURCE_CHARS = 6000;
+
+/**
+ * The request that asks the chat model for an appearance, from what the card (or persona) says.
+ * @param {{name: string, description?: string, personality?: string, scenario?: string}} source
+ * @param {PromptStyle} style
+ * @returns {{systemPrompt: string, prompt: string}}
+ */
+export function describeRequest(source, style) {
+    const name = cleanName(source?.name) || 'the character';
+    const parts = [['Description', source?.description], ['Personality', source?.personality], ['Scenario', source?.scenario]]
+        .map(([label, text]) => [label, String(text ?? '').trim()])
+        .filter(([, text]) => text)
+        .map(([label, text]) => `${label}:\n${text}`);
+    const card = parts.join('\n\n').slice(0, MAX_DESCRIBE_SOURCE_CHARS);
+    const form = style === 'tags'
+        ? 'Answer with one line of 8 to 25 lowercase Danbooru-style tags separated by commas (for example: long silver hair, green eyes, pointed ears, slender, white robe).'
+        : 'Answer with one line of comma-separated descriptive phrases, 15 to 50 words (for example: a slender woman in her twenties, long silver hair, green eyes, pointed ears, flowing white robe).';
+    return {
+        systemPrompt: 'You write short visual descriptions of characters for an image generator. You answer with the description only: no name, no preamble, no quotes, no explanation.',
+        prompt: `${card || '(nothing is written about them)'}\n\nDescribe how ${name} looks, so an image generator draws them the same way every time: hair, eyes, face, build, clothing, distinctive marks. Only what can be seen; no personality, no backstory, no setting, no pose. ${form}`,
+    };
+}
+
+// An answer that says it will not, or cannot, describe.
+const REFUSAL = /^(?:i'?m sorry|i am sorry|sorry\b|i can(?:not|'t)\b|i'?m unable|i am unable|as an ai\b|i won'?t\b|unfortunately\b)/i;
+
+/**
+ * The model's answer to describeRequest, as an appearance, or why it is unusable. Markup, code
+ * fences, a leading "Appearance:" label, list bullets and surrounding quotes go; what is left is
+ * normalised like typed text. Unusable: nothing left, no letter, a refusal, or more a story
+ * than a look (a tag of ours in it, or longer than MAX_APPEARANCE_CHARS before it was cut).
+ * @param {unknown} answer
+ * @returns {{appearance: string, problem?: undefined} | {appearance?: undefined, problem: 'empty' | 'refusal' | 'not-a-look'}}
+ */
+export function cleanDescription(answer) {
+    const raw = typeof answer === 'string' ? answer : '';
+    if (/<!--\s*img-prompt|<img-prompt/i.test(raw)) return { problem: 'not-a-look' };
+    let text = raw.replace(/```[a-z]*\n?/gi, '').replace(/<[^>]{0,200}>/g, ' ');
+    text = text.split(LINE_BREAK).map((line) => line.replace(/^\s*(?:[-*•]|\d+[.)])\s+/u, '')).join('\n').trim();
+    text = text.replace(/^(?:\*\*)?(?:appearance|description|tags|look)(?:\*\*)?\s*:\s*/i, '').replace(/\*\*/g, '');
+    text = text.replace(/^["'“”‘’`]+|["'“”‘’`]+$/gu, '').trim();
+    if (!text || !HAS_WORD.test(text)) return { problem: 'empty' };
+    if (REFUSAL.test(text)) return { problem: 'refusal' };
+    const one = normaliseAppearance(text, Infinity).replace(/"/g, "'");
+    if (one.length > MAX_APPEARANCE_CHARS * 2) return { problem: 'not-a-look' };
+    const appearance = normaliseAppearance(one);
+    return appearance ? { appearance } : { problem: 'empty' };
+}

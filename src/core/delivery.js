@@ -12,6 +12,7 @@ import { imageAfter, imageMarkup, insertImage } from './insertion.js';
  * @property {string} prompt the tag's prompt (its real identity: ordinals go stale on edits)
  * @property {string} src
  * @property {string} [replaceSrc] the picture this one replaces (its file now holds another picture)
+ * @property {string} [sent] the prompt that went to Image Generation, when it differs
  */
 
 /**
@@ -19,7 +20,7 @@ import { imageAfter, imageMarkup, insertImage } from './insertion.js';
  * @returns {{text: string, status: 'inserted'|'replaced'|'already'|'missing'}}
  */
 export function placePicture(text, picture) {
-    const markup = imageMarkup({ src: picture.src, prompt: picture.prompt });
+    const markup = imageMarkup({ src: picture.src, prompt: picture.prompt, sent: picture.sent });
     if (picture.replaceSrc) {
         const tags = parseTags(text);
         const ordered = [tags[picture.ordinal], ...tags].filter(Boolean);

@@ -8,7 +8,7 @@
 import { scanTags, unfinishedTagStart } from './parser.js';
 import { escapeAttr, imageAfter, imageMarkup } from './insertion.js';
 
-/** @typedef {{status: 'pending'|'ready'|'failed', src?: string, error?: string, attempt?: number, attempts?: number}} TagState */
+/** @typedef {{status: 'pending'|'ready'|'failed', src?: string, sent?: string, error?: string, attempt?: number, attempts?: number}} TagState */
 
 /**
  * @typedef {{pending?: string, failed?: string, attempt?: (attempt: number, attempts: number) => string}} Labels
@@ -33,9 +33,9 @@ function placeholder(prompt, state, labels) {
     if (!state) return '';
     switch (state.status) {
         case 'ready':
-            return state.src ? imageMarkup({ src: state.src, prompt }) : '';
+            return state.src ? imageMarkup({ src: state.src, prompt, sent: state.sent }) : '';
         case 'pending':
-            return `<span data-iig-state="pending" title="${escapeAttr(prompt)}">${escapeAttr(pendingLabel(state, labels))}</span>`;
+            return `<span data-iig-state="pending" title="${escapeAttr(state.sent || prompt)}">${escapeAttr(pendingLabel(state, labels))}</span>`;
         case 'failed': {
             const title = state.error ? `${prompt} — ${state.error}` : prompt;
             return `<span data-iig-state="failed" title="${escapeAttr(title)}">${escapeAttr(labels.failed ?? '')}</span>`;

@@ -29,12 +29,15 @@ function unescapeAttr(s) {
 }
 
 /**
- * @param {{src: string, prompt: string}} image
+ * `alt` is the tag's prompt; `title` (shown on hover) is the prompt that went to Image
+ * Generation, when the cast or the chat style added to it, else the tag's prompt too.
+ * @param {{src: string, prompt: string, sent?: string}} image
  * @returns {string}
  */
-export function imageMarkup({ src, prompt }) {
+export function imageMarkup({ src, prompt, sent }) {
     const p = escapeAttr(prompt);
-    return `<img data-iig="1" src="${escapeAttr(src)}" title="${p}" alt="${p}">`;
+    const title = sent && sent !== prompt ? escapeAttr(sent) : p;
+    return `<img data-iig="1" src="${escapeAttr(src)}" title="${title}" alt="${p}">`;
 }
 
 /** @param {string} ch */
@@ -101,13 +104,13 @@ function readImg(text, i) {
 /**
  * Our image starting exactly at `i`, or null.
  * @param {string} text @param {number} i
- * @returns {{start:number, end:number, src:string} | null}
+ * @returns {{start:number, end:number, src:string, title:string} | null}
  */
 function ourImageAt(text, i) {
     if (!isImgStart(text, i)) return null;
     const img = readImg(text, i);
     if (!img || !img.attrs.has('data-iig')) return null;
-    return { start: i, end: img.end, src: img.attrs.get('src') ?? '' };
+    return { start: i, end: img.end, src: img.attrs.get('src') ?? '', title: img.attrs.get('title') ?? '' };
 }
 
 /**
@@ -115,7 +118,7 @@ function ourImageAt(text, i) {
  * round trip add some) but not a blank line, which makes the image belong to the next
  * paragraph rather than to this tag.
  * @param {string} text @param {PromptTag} tag
- * @returns {{start:number, end:number, src:string} | null}
+ * @returns {{start:number, end:number, src:string, title:string} | null}
  */
 export function imageAfter(text, tag) {
     let j = tag.end;

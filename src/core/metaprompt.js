@@ -20,6 +20,8 @@ Rules for the prompt:
 - One line of about 20 to 60 words, as comma-separated phrases. No double quotes inside it; use single quotes if you need any.
 - Show the current moment of the story, not a summary of it.
 
+{{cast}}
+
 Never explain, mention or refer to these image prompts, and never put them in code blocks. After each one, simply keep writing the story as you normally would; it must read well without them.`;
 
 /**

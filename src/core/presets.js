@@ -5,6 +5,7 @@
  * page; every operation returns a new store and leaves its input alone.
  */
 import { DEFAULT_META_PROMPT, fillPlaceholders } from './metaprompt.js';
+import { fillCast } from './cast.js';
 
 /** @typedef {{selected: string, custom: Record<string, string>}} PresetStore */
 /** @typedef {{name: string, text: string, readOnly: boolean, description?: string, descriptionKey?: string}} PresetEntry */
@@ -40,10 +41,12 @@ Two or more characters: write the shared scene first (count tags, setting, light
 For an action between them, tag the one doing it with source# and the one receiving it with target#, such as source#hug and target#hug.
 
 Rules:
-- The image model has not read the story and does not know its characters. Never use a character's name; describe them by what can be seen, and reuse the same appearance tags every time that character appears so the pictures stay consistent.
+- The image model has not read the story and does not know its characters. Describe them by what can be seen, and reuse the same appearance tags every time that character appears so the pictures stay consistent. Never use a character's name, except for the characters listed below, whose names you write as the list says.
 - No other quality or score tags (best quality, absurdres, score_9) and no negative tags: the quality tags of step 7 are the ones V4.5 was trained with, and the user's image settings handle the rest.
 - No emphasis syntax (braces, brackets, numbers with ::). No double quotes inside the prompt.
 - About 15 to 40 tags. Show the current moment of the story, not a summary of it.
+
+{{cast}}
 
 ${CLOSING}`;
 
@@ -64,6 +67,8 @@ Rules:
 - Describe only what can be seen. Feelings, backstory and sounds cannot be drawn; show them through expression, posture and light.
 - Prose only: no tag lists, no keyword strings, no weights or brackets such as (word:1.2), no negative prompts. No double quotes inside it; use single quotes if you need any.
 - Make each prompt self-contained and show the current moment of the story, not a summary of it.
+
+{{cast}}
 
 ${CLOSING}`;
 
@@ -265,9 +270,10 @@ export function selectPreset(store, name) {
 }
 
 /**
- * The meta-prompt to send: the selected preset with the cadence filled in.
- * @param {PresetStore} store @param {number} words
+ * The meta-prompt to send: the selected preset with the cadence and the cast block filled in
+ * (no cast block: its `{{cast}}` line goes).
+ * @param {PresetStore} store @param {number} words @param {string} [cast] castBlock's text
  */
-export function buildMetaPrompt(store, words) {
-    return fillPlaceholders(selectedPreset(store).text, { words });
+export function buildMetaPrompt(store, words, cast = '') {
+    return fillCast(fillPlaceholders(selectedPreset(store).text, { words }), cast);
 }

@@ -255,7 +255,7 @@ def read_pictures(text: str) -> tuple[list[Tag], list[str]]:
             last = Tag(html.unescape(m.group(1)), m.start(), m.end())
             tags.append(last)
             continue
-        src, title = m.group(2), html.unescape(m.group(3))
+        src, title = m.group(2), html.unescape(m.group(4))  # alt: the tag's prompt (title: what was sent)
         adjacent = last is not None and not gap.strip() and gap.count("\n") <= 1
         if last is None or not adjacent:
             problems.append(f"picture {title!r} ({src}) is not right after a tag: …{short(text[max(0, m.start() - 60):m.start()], 60)!r}")

@@ -76,6 +76,7 @@ def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTa
         settings["extension_settings"].pop("inlineImages", None)
         # Pictures an earlier test left for chats it never reopened are that test's business.
         settings["extension_settings"].pop("inlineImagesHeld", None)
+        settings["extension_settings"].pop("inlineImagesPersonas", None)
         if stored_extension_settings is not None:
             settings["extension_settings"]["inlineImages"] = stored_extension_settings
         settings["oai_settings"]["stream_openai"] = True
@@ -83,7 +84,9 @@ def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTa
         # save after it (SillyTavern's or ours) would carry that into every later test.
         b = sillytavern.backends
         settings["extension_settings"].setdefault("sd", {}).update(
-            {"source": b.image_source, IMAGE_URL_SETTING[b.image_source]: b.image_url})
+            {"source": b.image_source, IMAGE_URL_SETTING[b.image_source]: b.image_url,
+             # Character prompts and a seed a test set would reach later tests' pictures.
+             "character_prompts": {}, "seed": -1})
         settings["main_api"] = "openai"
 
     sillytavern.patch_settings(defaults)

@@ -47,8 +47,9 @@ def wait_until(check: Callable[[], Any], timeout: float = 30.0, what: str = "con
 
 
 def images_in(text: str) -> list[tuple[str, str]]:
-    """(src, title) of each of our images in a message text."""
-    return [(m.group(1), m.group(2)) for m in IMG_OF_OURS.finditer(text)]
+    """(src, the tag's prompt) of each of our images in a message text: the alt text (the
+    title, shown on hover, is the prompt as sent, which the cast may have added to)."""
+    return [(m.group(1), m.group(3)) for m in IMG_OF_OURS.finditer(text)]
 
 
 def reply_with_a_held_picture(page: Page, llm: Any, images: Any, prompt: str, before: str = "Text. ",

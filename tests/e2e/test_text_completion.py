@@ -65,3 +65,22 @@ def test_text_completion_quiet_generation_has_no_meta_prompt(text_page: Page, ll
     text_page.evaluate("async () => await SillyTavern.getContext().generateQuietPrompt({ quietPrompt: 'Summarise.' })")
     request = llm.generation_requests()[-1]
     assert "img-prompt" not in request.prompt
+
+
+def test_text_completion_prompt_carries_the_cast_block(text_page: Page, llm: StandInLLM,
+                                                      images: StandInImageServer) -> None:
+    look = "long silver hair, green eyes, white robe"
+    text_page.evaluate("async (c) => await SillyTavern.getContext().executeSlashCommandsWithOptions(c)",
+                       f"/iig-appearance name=Seraphina {look}")
+    try:
+        llm.queue("She smiles. " + tag("Seraphina tending a glade of glowing flowers") + " The forest hums.")
+        stpage.send(text_page, "Show me the glade.")
+        stpage.wait_idle(text_page)
+        request = llm.generation_requests()[-1]
+        assert f"- Seraphina: {look}" in request.prompt[-5000:], "the cast block is in the meta-prompt"
+        images.wait_for_requests(1)
+        assert look in images.prompts()[-1]
+    finally:
+        # This module's SillyTavern is its own, but its other tests must not see her look.
+        text_page.evaluate("async () => await SillyTavern.getContext().executeSlashCommandsWithOptions("
+                           "'/iig-appearance name=Seraphina reset=true')")

@@ -327,3 +327,52 @@ test('with names that never overlap, the mentions are the names found as whole w
         assert.deepEqual(findMentions(prompt, separateCast).map((m) => m.id), expected);
     }), params(5000));
 });
+
+// -- Describe from card, and what a card holds ------------------------------------------------
+
+const { cleanDescription, describeRequest, readLook } = await import('../../src/core/cast.js');
+
+test('a described look is cleaned of labels, quotes, bullets and markup', () => {
+    assert.deepEqual(cleanDescription('Appearance: "short copper hair, freckles"'), { appearance: 'short copper hair, freckles' });
+    assert.deepEqual(cleanDescription('**Appearance:** tall'), { appearance: 'tall' });
+    assert.deepEqual(cleanDescription('- long silver hair\n- green eyes\n2. white robe'), { appearance: 'long silver hair, green eyes, white robe' });
+    assert.deepEqual(cleanDescription('```\nred scarf, <b>blue</b> eyes\n```'), { appearance: 'red scarf, blue eyes' });
+    assert.deepEqual(cleanDescription('a "tall" woman'), { appearance: "a 'tall' woman" }, 'no double quote can reach a tag');
+});
+
+test('an empty, refusing or story-like answer is reported, never used', () => {
+    for (const empty of ['', '   ', '"..."', '<div></div>', '```\n```', null, 42]) assert.equal(cleanDescription(empty).problem, 'empty', String(empty));
+    for (const refusal of ["I'm sorry, but I can't help with that.", 'I cannot describe real people.', 'As an AI, I do not', 'Unfortunately there is no description.']) {
+        assert.equal(cleanDescription(refusal).problem, 'refusal', refusal);
+    }
+    assert.equal(cleanDescription('She walks in. <img-prompt="a woman"> Then.').problem, 'not-a-look');
+    assert.equal(cleanDescription('word '.repeat(400)).problem, 'not-a-look');
+});
+
+test('any answer gives a bounded one-line look or a problem, and never throws', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 2000 }), (answer) => {
+        const out = cleanDescription(answer);
+        if (out.problem) return ['empty', 'refusal', 'not-a-look'].includes(out.problem);
+        const look = /** @type {string} */ (out.appearance);
+        return look.length > 0 && look.length <= MAX_APPEARANCE_CHARS && !/[\n"]/.test(look);
+    }), params(10_000));
+});
+
+test('the Describe request carries the card and asks for the preset\'s form', () => {
+    const tags = describeRequest({ name: 'Mara Quinn', description: 'A harbour pilot.', personality: 'calm', scenario: '' }, 'tags');
+    assert.match(tags.prompt, /A harbour pilot\./);
+    assert.match(tags.prompt, /Personality:\ncalm/);
+    assert.doesNotMatch(tags.prompt, /Scenario:/);
+    assert.match(tags.prompt, /Danbooru-style tags/);
+    assert.match(tags.prompt, /Describe how Mara Quinn looks/);
+    const prose = describeRequest({ name: 'Mara', description: 'x'.repeat(20_000) }, 'prose');
+    assert.match(prose.prompt, /descriptive phrases/);
+    assert.ok(prose.prompt.length < 7000, 'a huge card is cut');
+});
+
+test('a card field is read forgivingly', () => {
+    assert.deepEqual(readLook({ appearance: ' red\nhair ', aliases: 'Mara, Mara' }), { appearance: 'red, hair', aliases: ['Mara'] });
+    for (const junk of [null, undefined, 'text', [1, 2], { appearance: 5, aliases: { a: 1 } }]) {
+        assert.deepEqual(readLook(junk), { appearance: '', aliases: [] }, JSON.stringify(junk));
+    }
+});

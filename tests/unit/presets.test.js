@@ -254,3 +254,19 @@ test('a full round trip: save as, edit, select, delete', () => {
     assert.deepEqual(store, { selected: NAI, custom: {} });
     assert.deepEqual(normaliseStore(JSON.parse(JSON.stringify(store))), { store, problems: [] });
 });
+
+test('every built-in preset has a cast block: filled with the cast, and no gap left without one', async () => {
+    const { PREDEFINED, buildMetaPrompt, normaliseStore, selectPreset } = await import('../../src/core/presets.js');
+    const { castBlock, presetStyle } = await import('../../src/core/cast.js');
+    for (const preset of PREDEFINED) {
+        assert.match(preset.text, /^\{\{cast\}\}$/m, preset.name);
+        const store = selectPreset(normaliseStore(undefined).store, preset.name);
+        const block = castBlock([{ id: 'a', name: 'Mara Quinn', appearance: 'short red hair, green eyes' }], { style: presetStyle(preset) });
+        const withCast = buildMetaPrompt(store, 200, block);
+        assert.ok(withCast.includes('- Mara Quinn: short red hair, green eyes'), preset.name);
+        assert.doesNotMatch(withCast, /\{\{/);
+        const without = buildMetaPrompt(store, 200, '');
+        assert.doesNotMatch(without, /\{\{|\n\n\n/, preset.name);
+        assert.doesNotMatch(without, /Mara/);
+    }
+});

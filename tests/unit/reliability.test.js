@@ -164,6 +164,27 @@ test('reopening a chat points its running jobs at the new message objects, or dr
     for (const j of jobs) p.drop(j, 'test over');
 });
 
+test('a picture that failed in a chat left and reopened shows failed again on the new message', async () => {
+    const { p, chat, state } = world(async () => { throw new Error('backend 500'); }, { retries: 0 });
+    const message = { mes: '<img-prompt="owl">', swipe_id: 1, swipe_info: [{ send_date: 'd0' }, { send_date: 'd1' }], name: 'S' };
+    chat.push(message);
+    p.messageFinished(message);
+    await allDone(p);
+    state.open = 'B';
+    chat.length = 0;
+    state.open = 'A';
+    const reloaded = structuredClone(message);
+    chat.push(reloaded);
+    const found = p.chatOpened(chat, (job) => {
+        const at = locate(chat, identify(job.message, job.index, job.swipeId));
+        return at >= 0 ? chat[at] : null;
+    });
+    // SillyTavern rendered the reopened chat before this: the caller must refresh these.
+    assert.deepEqual([...found], [reloaded]);
+    assert.equal(p.statesFor(reloaded)?.get(0)?.status, 'failed');
+    assert.equal(p.statesFor(reloaded)?.get(0)?.error, 'backend 500');
+});
+
 test('two pictures saved under one name: the newer keeps it, the older is drawn again (bounded)', async () => {
     let n = 0;
     const { p, chat, committed } = world(async (prompt) => {
