@@ -23,6 +23,10 @@ import { ManualGeneration } from './manual.js';
 import { draw } from './draw.js';
 import { castForPrompt, composeForCast } from './cast-store.js';
 import { bindCastPanel, registerAppearanceCommand } from './ui/cast-panel.js';
+import { checkSetup, registerCheckCommand } from './setup-check.js';
+import { PromptWriter } from './prompt-writer.js';
+import { presetStyle } from './core/cast.js';
+import { selectedPreset } from './core/presets.js';
 
 const SETTINGS_KEY = 'inlineImages';
 /** Extension prompt key for text-completion APIs (chat completion uses the prompt event). */
@@ -44,6 +48,8 @@ let writer;
 let deliveries;
 /** @type {ReplyLifecycle} */
 let replies;
+/** @type {PromptWriter} */
+let promptWriter;
 
 function readSettings() {
     const c = ctx();
@@ -60,6 +66,8 @@ function readSettings() {
 }
 
 function metaPromptText() {
+    // The prompt writer writes them: the story model gets no instructions.
+    if (settings.promptMode === 'separate') return '';
     return buildMetaPrompt(settings.presets, settings.wordInterval, castForPrompt(settings.presets));
 }
 
@@ -126,6 +134,7 @@ function registerEvents() {
     const { eventSource, eventTypes: E } = ctx();
     eventSource.on(E.GENERATION_STARTED, (type, _options, dryRun) => {
         tracker.started(type, dryRun);
+        if (!dryRun) promptWriter.generationStarted(type);
         // Stay the last listener even if another extension asked for that after us.
         if (!dryRun) eventSource.makeLast(E.CHAT_COMPLETION_PROMPT_READY, onPromptReady);
     });
@@ -140,7 +149,7 @@ function registerEvents() {
     eventSource.on(E.GENERATION_STOPPED, ended);
     eventSource.makeLast(E.CHAT_COMPLETION_PROMPT_READY, onPromptReady);
     eventSource.on(E.STREAM_TOKEN_RECEIVED, (/** @type {string} */ text) => replies.onStreamToken(text));
-    eventSource.on(E.MESSAGE_RECEIVED, (/** @type {number} */ id) => replies.onMessageReceived(id));
+    eventSource.on(E.MESSAGE_RECEIVED, (/** @type {number} */ id, /** @type {string} */ type) => replies.onMessageReceived(id, type));
     eventSource.on(E.CHAT_CHANGED, () => {
         markChatLoaded();
         const chat = ctx().chat;
@@ -150,15 +159,21 @@ function registerEvents() {
             return at >= 0 ? chat[at] : null;
         });
         for (const message of found) refresh(message);
+        promptWriter.prune();
         void deliveries.deliverOpenChat();
     });
-    eventSource.on(E.MESSAGE_DELETED, () => pipeline.dropOrphans(ctx().chat, 'message deleted'));
+    eventSource.on(E.MESSAGE_DELETED, () => {
+        pipeline.dropOrphans(ctx().chat, 'message deleted');
+        promptWriter.prune();
+    });
+    eventSource.on(E.MESSAGE_SWIPED, () => promptWriter.prune());
 }
 
 /** Translated once per call: cheap, and follows a language switch without a reload. */
 const placeholderLabels = () => ({
     pending: tk('iig_drawing', 'drawing…'),
     failed: tk('iig_image_failed', 'image failed (hover for details, click to retry)'),
+    over: tk('iig_over_limit', 'not drawn (over the limit), click to draw'),
     attempt: (/** @type {number} */ n, /** @type {number} */ of) => t`drawing… (attempt ${n} of ${of})`,
 });
 
@@ -178,7 +193,10 @@ function registerDisplayHook() {
         // shows everything but its tags and broken tags (an unclosed quote must not hide the
         // rest of the story).
         const streaming = Boolean(message) && (pipeline?.isStreaming(message) || replies?.streamingTarget()?.message === message);
-        return renderForDisplay(mes, states, { hideUnfinished: streaming, labels: states ? placeholderLabels() : undefined });
+        const shown = renderForDisplay(mes, states, { hideUnfinished: streaming, labels: states ? placeholderLabels() : undefined });
+        // The prompt writer is at work on this reply: say so under it.
+        return message && promptWriter?.isWriting(message)
+            ? `${shown}\n\n<span data-iig-state="writing">${tk('iig_writing_prompts', 'writing image prompts…')}</span>` : shown;
     }, { stage: formatter.stage?.BEFORE_REGEX ?? 'beforeRegex', order: formatter.order?.EARLY ?? 10 });
 }
 
@@ -204,6 +222,9 @@ function saveSettings(next) {
     pipeline.applySettings();
 }
 
+/** What Check setup needs: the settings, and whether a reply is being written (it waits then). */
+const checkDeps = () => ({ settings: () => settings, busy: () => tracker.current !== null || replies?.streamingTarget() != null });
+
 async function mountPanel() {
     const c = ctx();
     const html = await c.renderExtensionTemplateAsync(EXTENSION_NAME, 'templates/settings');
@@ -213,7 +234,14 @@ async function mountPanel() {
     wrapper.innerHTML = html;
     host.append(wrapper);
     const panel = bindPanel(wrapper, { get: () => settings, save: saveSettings });
+    // The Connection Manager's profiles, offered for the prompt writer.
+    const profiles = wrapper.querySelector('#inline_images_profiles');
+    const listProfiles = () => profiles?.replaceChildren(...(ctx().extensionSettings?.connectionManager?.profiles ?? [])
+        .map((/** @type {any} */ p) => new Option(String(p?.name ?? ''))));
+    listProfiles();
+    wrapper.querySelector('#inline_images_writerProfile')?.addEventListener('focus', listProfiles);
     const presets = bindPresets(wrapper, { get: () => settings.presets, save: (store) => saveSettings({ ...settings, presets: store }) });
+    wrapper.querySelector('#inline_images_check')?.addEventListener('click', () => void checkSetup(checkDeps()).catch((error) => log.error('Check setup failed', error)));
     bindCastPanel(wrapper, { presets: () => settings.presets, saveChat: () => (openChatId() ? saver.request(openChatId()) : Promise.resolve(false)) });
     // Reset keeps presets but may change what the panel shows; keep both parts in step.
     wrapper.querySelector('#inline_images_reset')?.addEventListener('click', () => { presets.refresh(); panel.refresh(); });
@@ -251,8 +279,14 @@ function init() {
             ...(job.sent ? { sent: job.sent.prompt } : {}),
         }),
     });
+    promptWriter = new PromptWriter({
+        settings: () => settings, writer, refresh,
+        finished: (message) => pipeline.messageFinished(message),
+        cast: () => castForPrompt(settings.presets),
+        style: () => presetStyle(selectedPreset(settings.presets)),
+    });
     replies = new ReplyLifecycle({
-        pipeline, tracker, refresh, writer,
+        pipeline, tracker, refresh, writer, promptWriter,
         settings: () => settings,
         // Pictures kept while the reply streamed or its editor was open can go in now.
         ended: () => void deliveries.deliverOpenChat(),
@@ -265,11 +299,12 @@ function init() {
     manual.install();
     manual.registerCommand();
     registerAppearanceCommand();
+    registerCheckCommand(checkDeps());
     mountPanel().catch((error) => log.error('could not show the settings drawer', error));
     /** @type {any} */ (globalThis).inlineImages = {
-        loaded: true, base: BASE_URL, pipeline, tracker, manual, saver, deliveries,
-        /** Whether nothing of ours is running: no job, retry pause, save, delivery or timer. */
-        idle: () => pipeline.idle && saver.idle && deliveries.idle && replies.idle,
+        loaded: true, base: BASE_URL, pipeline, tracker, manual, saver, deliveries, promptWriter,
+        /** Whether nothing of ours is running: no job, retry pause, save, delivery, prompt writer or timer. */
+        idle: () => pipeline.idle && saver.idle && deliveries.idle && replies.idle && promptWriter.idle,
     };
     log.info(`loaded from ${BASE_URL}`);
 }

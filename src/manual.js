@@ -154,7 +154,7 @@ export class ManualGeneration {
                 void this.onImage(target).catch((e) => log.error(e));
                 return;
             }
-            const failed = target.closest?.('.mes_text [data-iig-state="failed"]');
+            const failed = target.closest?.('.mes_text [data-iig-state="failed"], .mes_text [data-iig-state="over"]');
             if (failed) {
                 event.preventDefault();
                 event.stopPropagation();
@@ -169,7 +169,7 @@ export class ManualGeneration {
         sync();
     }
 
-    /** A click on a failed picture's box draws it again. @param {HTMLElement} box */
+    /** A click on a failed picture's box draws it again; on an "over the limit" box, draws it. @param {HTMLElement} box */
     onFailed(box) {
         const block = box.closest('.mes[mesid]');
         const message = ctx().chat[Number(block?.getAttribute('mesid'))];
@@ -230,7 +230,7 @@ export function placeholderOrdinal(text, states, index) {
     for (let ordinal = 0; ordinal < tags.length; ordinal++) {
         if (imageAfter(text, tags[ordinal])) continue;
         const state = states.get(ordinal);
-        if (state && (state.status === 'pending' || state.status === 'failed' || state.status === 'ready') && seen++ === index) return ordinal;
+        if (state && ['pending', 'failed', 'ready', 'over'].includes(state.status) && seen++ === index) return ordinal;
     }
     return -1;
 }

@@ -101,7 +101,9 @@ export class Pipeline {
         if (!state) return;
         const fresh = state.scanner.feed(text);
         if (!fresh.length || !this.deps.settings().generateWhileStreaming) return;
-        for (const tag of fresh) this.ensureJob(message, state.swipeId, state.base + tag.ordinal, tag.prompt);
+        for (const tag of fresh) {
+            if (!this.overCap(state.base + tag.ordinal)) this.ensureJob(message, state.swipeId, state.base + tag.ordinal, tag.prompt);
+        }
     }
 
     /**
@@ -113,10 +115,20 @@ export class Pipeline {
         const swipeId = message.swipe_id ?? 0;
         const text = message.mes ?? '';
         parseTags(text).forEach((tag, ordinal) => {
-            if (imageAfter(text, tag)) return;
+            if (imageAfter(text, tag) || this.overCap(ordinal)) return;
             this.ensureJob(message, swipeId, ordinal, tag.prompt);
         });
         this.settle(message);
+    }
+
+    /**
+     * Whether the tag at `ordinal` of a reply is past "Max pictures per reply": it is not
+     * drawn by itself (its box offers a click; manual Append draws it).
+     * @param {number} ordinal
+     */
+    overCap(ordinal) {
+        const cap = this.deps.settings().maxPerReply ?? 0;
+        return cap > 0 && ordinal >= cap;
     }
 
     /**
@@ -356,14 +368,21 @@ export class Pipeline {
     }
 
     /**
-     * What the display shows for each tag of the swipe on screen.
+     * What the display shows for each tag of the swipe on screen: its job's state, or 'over'
+     * for a tag past "Max pictures per reply" that has no job (and no picture: the display
+     * shows a picture in the text whatever the state).
      * @param {ChatMessage} message
-     * @returns {Map<number, {status: 'pending'|'ready'|'failed', src?: string, sent?: string, error?: string, attempt?: number, attempts?: number}>|null}
+     * @returns {Map<number, {status: 'pending'|'ready'|'failed'|'over', src?: string, sent?: string, error?: string, attempt?: number, attempts?: number}>|null}
      */
     statesFor(message) {
         /** @type {Map<number, any>|null} */
         let states = null;
         const swipeId = message.swipe_id ?? 0;
+        const cap = this.deps.settings().maxPerReply ?? 0;
+        if (cap > 0 && typeof message.mes === 'string' && !message.is_user && !message.is_system) {
+            const count = parseTags(message.mes).length;
+            for (let ordinal = cap; ordinal < count; ordinal++) (states ??= new Map()).set(ordinal, { status: 'over' });
+        }
         for (const job of this.jobs) {
             if (job.message !== message || job.swipeId !== swipeId) continue;
             const status = job.status === 'committed' ? 'ready' : job.status;

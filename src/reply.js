@@ -20,6 +20,7 @@ export class ReplyLifecycle {
      * @param {(message: ChatMessage) => void} deps.refresh
      * @param {() => void} deps.ended after a generation ended and its replies settled
      * @param {() => void} [deps.keepReply] save the open chat at once (the reply just arrived)
+     * @param {import('./prompt-writer.js').PromptWriter} [deps.promptWriter]
      */
     constructor(deps) {
         this.deps = deps;
@@ -32,6 +33,8 @@ export class ReplyLifecycle {
         this.continued = new Map();
         /** @type {ReturnType<typeof setTimeout> | 0} */
         this.settleTimer = 0;
+        /** Where a continued message's new text starts (its length before the continue). @type {Map<ChatMessage, number>} */
+        this.continuedFrom = new Map();
     }
 
     /** The message SillyTavern is streaming into, if any. */
@@ -63,6 +66,7 @@ export class ReplyLifecycle {
         if (type !== 'continue') return;
         const c = ctx();
         const target = c.chat[c.chat.length - 1];
+        if (target && typeof target.mes === 'string') this.continuedFrom.set(target, target.mes.length);
         if (typeof target?.mes === 'string' && target.mes.includes('data-iig')) {
             this.continued.set(target, { original: target.mes, pruned: pruneText(target.mes) });
         }
@@ -99,8 +103,8 @@ export class ReplyLifecycle {
         return changed;
     }
 
-    /** MESSAGE_RECEIVED @param {number} messageId */
-    onMessageReceived(messageId) {
+    /** MESSAGE_RECEIVED @param {number} messageId @param {string} [type] 'first_message' for a new chat's greeting */
+    onMessageReceived(messageId, type) {
         const message = ctx().chat[messageId];
         if (!message) return;
         const { pipeline } = this.deps;
@@ -111,6 +115,11 @@ export class ReplyLifecycle {
             return;
         }
         pipeline.messageFinished(message);
+        // The prompt writer starts once the generation has ended, never inside this listener.
+        const from = this.continuedFrom.get(message) ?? 0;
+        this.continuedFrom.delete(message);
+        // A new chat's greeting is the card's, not a reply: it is not illustrated by itself.
+        if (type !== 'first_message') this.deps.promptWriter?.replyFinished(message, from);
     }
 
     /**
@@ -135,9 +144,16 @@ export class ReplyLifecycle {
             }
             for (const message of [...pipeline.streams.keys()]) {
                 if (message === active) continue;
-                if (this.deps.settings().enabled && ctx().chat.includes(message)) pipeline.messageFinished(message);
-                else pipeline.settle(message);
+                if (this.deps.settings().enabled && ctx().chat.includes(message)) {
+                    pipeline.messageFinished(message);
+                    // SillyTavern sends no MESSAGE_RECEIVED after a streamed swipe or continue.
+                    this.deps.promptWriter?.replyFinished(message, this.continuedFrom.get(message) ?? 0);
+                } else {
+                    pipeline.settle(message);
+                }
             }
+            this.continuedFrom.clear();
+            this.deps.promptWriter?.generationEnded();
             this.deps.ended();
         }, 300);
     }
@@ -146,6 +162,7 @@ export class ReplyLifecycle {
     chatChanged() {
         const present = new Set(ctx().chat);
         for (const message of [...this.continued.keys()]) if (!present.has(message)) this.continued.delete(message);
+        this.continuedFrom.clear();
     }
 
     get idle() {

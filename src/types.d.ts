@@ -9,6 +9,17 @@ export interface Settings {
     timeoutSeconds: number;
     /** How often a failed picture is tried again by itself (0-5). */
     retries: number;
+    /** Who writes the image prompts: the story model (inline), the prompt writer after each
+     * reply (separate), or the writer only for a long reply without tags (auto). */
+    promptMode: 'inline' | 'separate' | 'auto';
+    /** auto: a reply of at least this many words without tags gets the prompt writer. */
+    writerMinWords: number;
+    /** Messages before the reply that the prompt writer sees. */
+    writerContext: number;
+    /** Connection profile (name) for the prompt writer; '' = the current connection. */
+    writerProfile: string;
+    /** Pictures drawn by themselves per reply (0: no limit); tags past it wait for a click. */
+    maxPerReply: number;
     /** What the manual button and slash command do unless told otherwise. */
     manualMode: 'append' | 'replace';
     /** Largest width of a picture, in percent of the message width. */

@@ -132,6 +132,8 @@ class StandInLLM(StandIn):
         with self._lock:
             if self._script:
                 return self._script.popleft()
+        if storyteller.is_writer_request(messages):
+            return Reply.text(storyteller.write_prompts(messages))
         with_tags, every = storyteller.instructions(messages)
         text = storyteller.write_story(storyteller.last_user_text(messages), with_tags, every)
         return Reply.text(text)

@@ -5,6 +5,7 @@ It writes `<img-prompt="...">` tags only when the request carries image-prompt i
 """
 from __future__ import annotations
 
+import json
 import random
 import re
 from typing import Any
@@ -87,3 +88,27 @@ def write_story(user_text: str, with_tags: bool, every_words: int, total_words: 
     for i in range(0, len(out), 4):
         paragraphs.append(" ".join(out[i:i + 4]))
     return "\n\n".join(paragraphs)
+
+
+WRITER_MARK = "[Image prompt writer]"  # src/core/writer-prompt.js marks its requests with it
+
+
+def is_writer_request(messages: list[dict[str, Any]]) -> bool:
+    return any(WRITER_MARK in _content_text(m.get("content")) for m in messages)
+
+
+def write_prompts(messages: list[dict[str, Any]]) -> str:
+    """The stand-in prompt writer: for up to the number asked, a sentence of the passage spread
+    through it, quoted by its first words, with a prompt made from its words."""
+    text = "\n".join(_content_text(m.get("content")) for m in messages)
+    asked = re.search(r"choose up to (\d+) moments", text)
+    count = int(asked.group(1)) if asked else 2
+    passage = text.split("The passage to illustrate:\n", 1)[-1]
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", passage) if len(s.strip().split()) >= 4]
+    if not sentences:
+        return json.dumps({"images": []})
+    step = max(1, len(sentences) // max(1, count))
+    chosen = sentences[::step][:count]
+    images = [{"quote": " ".join(s.split()[:5]),
+               "prompt": "writer: " + re.sub(r"[^\w\s,']", "", s).strip().lower()[:120]} for s in chosen]
+    return json.dumps({"images": images})

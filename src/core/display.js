@@ -8,10 +8,10 @@
 import { scanTags, unfinishedTagStart } from './parser.js';
 import { escapeAttr, imageAfter, imageMarkup } from './insertion.js';
 
-/** @typedef {{status: 'pending'|'ready'|'failed', src?: string, sent?: string, error?: string, attempt?: number, attempts?: number}} TagState */
+/** @typedef {{status: 'pending'|'ready'|'failed'|'over', src?: string, sent?: string, error?: string, attempt?: number, attempts?: number}} TagState */
 
 /**
- * @typedef {{pending?: string, failed?: string, attempt?: (attempt: number, attempts: number) => string}} Labels
+ * @typedef {{pending?: string, failed?: string, over?: string, attempt?: (attempt: number, attempts: number) => string}} Labels
  * visible words of the placeholders, translated by the caller
  */
 
@@ -36,6 +36,8 @@ function placeholder(prompt, state, labels) {
             return state.src ? imageMarkup({ src: state.src, prompt, sent: state.sent }) : '';
         case 'pending':
             return `<span data-iig-state="pending" title="${escapeAttr(state.sent || prompt)}">${escapeAttr(pendingLabel(state, labels))}</span>`;
+        case 'over':
+            return `<span data-iig-state="over" title="${escapeAttr(prompt)}">${escapeAttr(labels.over ?? '')}</span>`;
         case 'failed': {
             const title = state.error ? `${prompt} — ${state.error}` : prompt;
             return `<span data-iig-state="failed" title="${escapeAttr(title)}">${escapeAttr(labels.failed ?? '')}</span>`;

@@ -77,6 +77,13 @@ def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTa
         # Pictures an earlier test left for chats it never reopened are that test's business.
         settings["extension_settings"].pop("inlineImagesHeld", None)
         settings["extension_settings"].pop("inlineImagesPersonas", None)
+        # Image Generation on, and no regex script a test added left behind.
+        ext = settings["extension_settings"]
+        ext["disabledExtensions"] = [x for x in ext.get("disabledExtensions", []) if x != "stable-diffusion"]
+        ext["regex"] = [s for s in ext.get("regex", []) if not str(s.get("id", "")).startswith("iig-test")]
+        manager = ext.get("connectionManager")
+        if isinstance(manager, dict) and isinstance(manager.get("profiles"), list):
+            manager["profiles"] = [p for p in manager["profiles"] if not str(p.get("id", "")).startswith("iig-test")]
         if stored_extension_settings is not None:
             settings["extension_settings"]["inlineImages"] = stored_extension_settings
         settings["oai_settings"]["stream_openai"] = True

@@ -326,14 +326,18 @@ def test_deleting_a_message_while_its_picture_is_pending_drops_the_picture(
 
 def test_readme_screenshot_shows_pictures_inside_the_reply(page: Page, llm: StandInLLM,
                                                           images: StandInImageServer) -> None:
-    """Takes docs/screenshot.png, the picture the README shows."""
+    """Takes docs/screenshot.png, the picture the README shows: a finished reply with three pictures."""
     from testbed.sillytavern import REPO_ROOT
     llm.queue("The storm broke at midnight. Mara pulled the hood of her cloak low and stepped onto the pier. "
               + tag("a lighthouse on a rocky cliff in a storm at night, waves crashing, dramatic light")
-              + "\n\nThe keeper's lamp swept across the water, and for a moment she saw the ship.")
+              + "\n\nThe keeper's lamp swept across the water, and for a moment she saw the ship.\n\n"
+              + tag("a sailing ship in a harbour at night, a woman in a hooded cloak on the pier")
+              + "\n\nBy dawn the storm had passed, and the town woke to a sky the colour of peaches.\n\n"
+              + tag("a harbour town at dawn, fishing boats, calm sea")
+              + "\n\nShe walked up the hill to the inn.")
     stpage.send(page, "Mara reaches the harbour.")
-    img = last_mes(page).locator("img[data-iig]")
-    expect(img).to_have_count(1, timeout=30_000)
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(3, timeout=30_000)
+    img = last_mes(page).locator("img[data-iig]").first
     stpage.wait_idle(page)
     page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle())
     box = img.bounding_box()
@@ -344,11 +348,46 @@ def test_readme_screenshot_shows_pictures_inside_the_reply(page: Page, llm: Stan
     assert box and box["width"] <= column["width"] + 1, "image fits the message width"
     centre_offset = abs((box["x"] + box["width"] / 2) - (column["x"] + column["width"] / 2))
     assert centre_offset < 2, f"image is centred (off by {centre_offset:.1f} px)"
-    img.scroll_into_view_if_needed()
-    # Let SillyTavern's own "Generating an image" toast fade before taking the picture.
-    page.locator("#toast-container .toast").first.wait_for(state="detached", timeout=15_000)
+    # Let SillyTavern's own "Generating an image" toasts fade before taking the picture.
+    page.wait_for_function("() => !document.querySelector('#toast-container .toast')", timeout=20_000)
+    for picture in last_mes(page).locator("img[data-iig]").all():
+        page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=picture.element_handle())
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    last_mes(page).scroll_into_view_if_needed()
     (REPO_ROOT / "docs").mkdir(exist_ok=True)
     page.screenshot(path=str(REPO_ROOT / "docs" / "screenshot.png"))
+
+
+def test_readme_screenshots_of_a_streaming_reply_and_the_drawer(page: Page, llm: StandInLLM,
+                                                                images: StandInImageServer) -> None:
+    """Takes docs/streaming.png (a reply still streaming: one picture shown, one being drawn)
+    and docs/drawer.png (the settings drawer)."""
+    from testbed.sillytavern import REPO_ROOT
+    more = Gate()
+    drawing = images.gate("castle")
+    llm.queue(Reply([
+        "The road climbed out of the forest at dawn. " + tag("a forest road at dawn, a rider on a grey horse, pine trees")
+        + "\n\nAt the top of the pass the walls came into view.\n\n"
+        + tag("a castle on a hill at sunset, banners on the towers") + "\n\nShe rode", more,
+        " on towards the gate, where the guards were already waiting."]))
+    stpage.send(page, "Ride to the castle.")
+    mes = last_mes(page)
+    expect(mes.locator("img[data-iig]")).to_have_count(1, timeout=30_000)
+    expect(mes.locator('[data-iig-state="pending"]')).to_have_count(1)
+    page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=mes.locator("img[data-iig]").element_handle())
+    assert stpage.is_generating(page), "the reply is still streaming"
+    # Image Generation's own "Generating an image" toast stays while the second is drawn.
+    page.add_style_tag(content="#toast-container { display: none !important; }")
+    mes.scroll_into_view_if_needed()
+    page.screenshot(path=str(REPO_ROOT / "docs" / "streaming.png"))
+    more.open()
+    drawing.open()
+    stpage.wait_idle(page)
+    expect(mes.locator("img[data-iig]")).to_have_count(2, timeout=30_000)
+
+    stpage.open_extension_drawer(page)
+    page.set_viewport_size({"width": 1280, "height": 2400})
+    page.locator("#inline_images_settings").screenshot(path=str(REPO_ROOT / "docs" / "drawer.png"))
 
 
 def test_failing_backend_marks_the_image_failed_and_keeps_the_text(
@@ -410,3 +449,26 @@ def test_a_prompt_that_is_an_sd_mode_word_is_drawn_as_a_prompt(
     # In its "scene" mode /sd would first ask the LLM to write a prompt; it must not.
     assert drawn(images) == ["scene."]
     assert len(llm.generation_requests()) == 1
+
+
+def test_max_pictures_per_reply_leaves_the_rest_to_a_click(page: Page, llm: StandInLLM,
+                                                           images: StandInImageServer) -> None:
+    stpage.open_extension_drawer(page)
+    stpage.set_field(page, "#inline_images_maxPerReply", "2")
+    prompts = ["a mill by a stream", "a heron in the reeds", "a bridge of old stone", "a cart on a muddy road"]
+    llm.queue(" Text. ".join(tag(p) for p in prompts) + " End.")
+    stpage.send(page, "Walk on.")
+    stpage.wait_idle(page)
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(2, timeout=30_000)
+    over = last_mes(page).locator('[data-iig-state="over"]')
+    expect(over).to_have_count(2)
+    expect(over.first).to_contain_text("over the limit")
+    page.wait_for_function("() => window.inlineImages?.idle?.() === true", timeout=30_000)
+    assert [p for p in prompts if any(r.prompt.endswith(p) for r in images.requests)] == prompts[:2]
+    # A click on a box draws that one; the other still waits.
+    over.last.click()
+    expect(last_mes(page).locator("img[data-iig]")).to_have_count(3, timeout=30_000)
+    expect(last_mes(page).locator('[data-iig-state="over"]')).to_have_count(1)
+    assert images.prompts()[-1].endswith(prompts[3])
+    text = stpage.last_message_text(page)
+    assert [title for _src, title in images_in(text)] == [prompts[0], prompts[1], prompts[3]]

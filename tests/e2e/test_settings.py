@@ -51,7 +51,9 @@ def test_switching_preset_changes_the_meta_prompt(page: Page, llm: StandInLLM) -
     llm.queue("ok")
     stpage.send(page, "Hi")
     stpage.wait_idle(page)
-    assert meta_prompt(llm) == preview.replace("{{words}}", "250")
+    # {{cast}} goes with its blank line: nobody in this chat has an appearance.
+    assert "\n\n{{cast}}\n\n" in preview
+    assert meta_prompt(llm) == preview.replace("{{words}}", "250").replace("\n\n{{cast}}\n\n", "\n\n")
     assert saved(page)["presets"]["selected"] == "NAI 4.5 Full"
 
 

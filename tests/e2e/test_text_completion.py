@@ -84,3 +84,24 @@ def test_text_completion_prompt_carries_the_cast_block(text_page: Page, llm: Sta
         # This module's SillyTavern is its own, but its other tests must not see her look.
         text_page.evaluate("async () => await SillyTavern.getContext().executeSlashCommandsWithOptions("
                            "'/iig-appearance name=Seraphina reset=true')")
+
+
+def test_text_completion_with_the_prompt_writer(text_page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
+    stpage.open_extension_drawer(text_page)
+    text_page.select_option("#inline_images_promptMode", "separate")
+    try:
+        story = ("The ferry left the quay in thick fog. Gulls followed it out past the breakwater. "
+                 "On deck, an old woman fed them crusts from a paper bag while the horn sounded twice.")
+        llm.queue(story)
+        stpage.send(text_page, "Take the ferry.")
+        stpage.wait_idle(text_page)
+        text_page.wait_for_function("() => window.inlineImages?.idle?.() === true", timeout=30_000)
+        requests = llm.generation_requests()
+        assert "img-prompt" not in requests[-2].prompt, "the story request has no instructions"
+        assert "[Image prompt writer]" in requests[-1].prompt
+        last = text_page.locator("#chat .mes").last.locator(".mes_text")
+        # About one picture per 250 words: this short reply gets one.
+        expect(last.locator("img[data-iig]")).to_have_count(1, timeout=30_000)
+    finally:
+        stpage.open_extension_drawer(text_page)
+        text_page.select_option("#inline_images_promptMode", "inline")

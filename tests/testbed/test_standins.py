@@ -325,3 +325,42 @@ def test_a_stopped_stream_records_only_what_was_sent(llm: StandInLLM) -> None:
     # Writing to the closed connection fails, so the rest is not counted as sent.
     assert llm.generation_requests()[0].sent == "sent before the stop "
     assert not llm.generation_requests()[0].completed
+
+
+# -- the stand-in's pictures -------------------------------------------------------------------
+
+def _pixels(data: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def _difference(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute difference per channel, 0-255, over a coarse grid."""
+    total = n = 0
+    for x in range(0, a.width, 8):
+        for y in range(0, a.height, 8):
+            pa, pb = a.getpixel((x, y)), b.getpixel((x, y))
+            total += sum(abs(int(i) - int(j)) for i, j in zip(pa, pb))  # type: ignore[arg-type]
+            n += 3
+    return total / n
+
+
+def test_the_stand_in_paints_a_scene_from_the_prompt_the_same_each_time() -> None:
+    from testbed.png import MARK, draw_prompt_png, ground_of, prompt_colour, sky_of
+    night_sea = "a lighthouse on a rocky cliff at night, waves crashing"
+    snowy_dusk = "a red fox trotting through snowy pines, dusk"
+    assert draw_prompt_png(night_sea) == draw_prompt_png(night_sea), "the same prompt gives the same picture"
+    a, b = _pixels(draw_prompt_png(night_sea)), _pixels(draw_prompt_png(snowy_dusk))
+    assert _difference(a, b) > 40, "two different prompts give visibly different pictures"
+    # The words set the scene: the sky at the top, the ground near the bottom.
+    assert (sky_of({"night"}), sky_of({"dusk"}), sky_of({"dawn"}), sky_of({"tavern"})) == ("night", "sunset", "dawn", "day")
+    assert (ground_of({"snowy"}), ground_of({"sea"}), ground_of({"city"}), ground_of({"desert"})) == ("snow", "sea", "city", "desert")
+    top_night, top_dusk = a.getpixel((256, 40)), b.getpixel((256, 40))
+    assert sum(top_night) < 200 < sum(top_dusk), (top_night, top_dusk)  # type: ignore[arg-type]
+    assert min(b.getpixel((256, 250))) > 150, "snow is white"  # type: ignore[arg-type]
+    # The tests' way to tell pictures apart still works: the prompt's colour at (10, 10).
+    assert a.getpixel((10, 10)) == prompt_colour(night_sea)
+    # Marked as a stand-in, in the picture and in its metadata.
+    image = Image.open(io.BytesIO(draw_prompt_png(night_sea)))
+    assert image.info.get("Comment", "").startswith(MARK)
+    corner = [image.convert("RGB").getpixel((x, y)) for x in range(400, 508) for y in range(8, 22)]
+    assert (255, 255, 255) in corner and (0, 0, 0) in corner, "the white-on-black mark is in the top-right corner"

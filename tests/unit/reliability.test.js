@@ -277,3 +277,22 @@ test('a picture Image Generation discarded on a chat switch is drawn again witho
     assert.equal(source.calls(), 3);
     assert.deepEqual(committed.map((c) => c.prompt), ['fox']);
 });
+
+test('max pictures per reply: tags past it wait for a click, and a click draws that one', async () => {
+    const drawn = [];
+    const { p, chat } = world(async (prompt) => { drawn.push(prompt); return `/img/${prompt}.png`; }, { maxPerReply: 2 });
+    const message = { mes: '<img-prompt="a"> <img-prompt="b"> <img-prompt="c"> <img-prompt="d">', swipe_id: 0 };
+    chat.push(message);
+    p.streamStarted(message, 0, '');
+    p.streamText(message, message.mes);
+    p.messageFinished(message);
+    await allDone(p);
+    assert.deepEqual(drawn.sort(), ['a', 'b']);
+    const states = p.statesFor(message);
+    assert.equal(states?.get(2)?.status, 'over');
+    assert.equal(states?.get(3)?.status, 'over');
+    const job = p.retryFailed(message, 3);
+    assert.equal(job?.prompt, 'd');
+    await allDone(p);
+    assert.deepEqual(drawn.sort(), ['a', 'b', 'd']);
+});
