@@ -25,8 +25,8 @@ import { castForPrompt, composeForCast } from './cast-store.js';
 import { bindCastPanel, registerAppearanceCommand } from './ui/cast-panel.js';
 import { checkSetup, registerCheckCommand } from './setup-check.js';
 import { PromptWriter } from './prompt-writer.js';
-import { presetStyle } from './core/cast.js';
 import { selectedPreset } from './core/presets.js';
+import { WRITER_PREDEFINED } from './core/writer-prompt.js';
 
 const SETTINGS_KEY = 'inlineImages';
 /** Extension prompt key for text-completion APIs (chat completion uses the prompt event). */
@@ -241,10 +241,12 @@ async function mountPanel() {
     listProfiles();
     wrapper.querySelector('#inline_images_writerProfile')?.addEventListener('focus', listProfiles);
     const presets = bindPresets(wrapper, { get: () => settings.presets, save: (store) => saveSettings({ ...settings, presets: store }) });
+    const writerPresets = bindPresets(wrapper, { get: () => settings.writerPresets, save: (store) => saveSettings({ ...settings, writerPresets: store }) },
+        { prefix: 'inline_images_writer_preset', builtins: WRITER_PREDEFINED });
     wrapper.querySelector('#inline_images_check')?.addEventListener('click', () => void checkSetup(checkDeps()).catch((error) => log.error('Check setup failed', error)));
     bindCastPanel(wrapper, { presets: () => settings.presets, saveChat: () => (openChatId() ? saver.request(openChatId()) : Promise.resolve(false)) });
     // Reset keeps presets but may change what the panel shows; keep both parts in step.
-    wrapper.querySelector('#inline_images_reset')?.addEventListener('click', () => { presets.refresh(); panel.refresh(); });
+    wrapper.querySelector('#inline_images_reset')?.addEventListener('click', () => { presets.refresh(); writerPresets.refresh(); panel.refresh(); });
 }
 
 function init() {
@@ -283,7 +285,7 @@ function init() {
         settings: () => settings, writer, refresh,
         finished: (message) => pipeline.messageFinished(message),
         cast: () => castForPrompt(settings.presets),
-        style: () => presetStyle(selectedPreset(settings.presets)),
+        instructions: () => selectedPreset(settings.writerPresets, WRITER_PREDEFINED).text,
     });
     replies = new ReplyLifecycle({
         pipeline, tracker, refresh, writer, promptWriter,
@@ -295,7 +297,7 @@ function init() {
     /** @type {any} */ (globalThis).inlineImagesInterceptor = interceptor;
     registerDisplayHook();
     registerEvents();
-    const manual = new ManualGeneration(pipeline, () => settings, rewrite);
+    const manual = new ManualGeneration(pipeline, () => settings, rewrite, (message) => promptWriter.run(message));
     manual.install();
     manual.registerCommand();
     registerAppearanceCommand();

@@ -20,11 +20,13 @@ export class ManualGeneration {
      * @param {Pipeline} pipeline
      * @param {() => import('./types').Settings} settings
      * @param {Rewrite} rewrite
+     * @param {(message: ChatMessage) => Promise<number>} [writePrompts] run the prompt writer on a reply (how many tags it wrote)
      */
-    constructor(pipeline, settings, rewrite) {
+    constructor(pipeline, settings, rewrite, writePrompts) {
         this.pipeline = pipeline;
         this.settings = settings;
         this.rewrite = rewrite;
+        this.writePrompts = writePrompts;
         /** @type {Set<ChatMessage>} */
         this.busy = new Set();
     }
@@ -55,15 +57,47 @@ export class ManualGeneration {
         }
     }
 
+    /**
+     * "Write image prompts": the prompt writer on this reply, in any mode.
+     * @param {number} messageId
+     */
+    async onWrite(messageId) {
+        const message = ctx().chat[messageId];
+        if (!message || !this.writePrompts) return;
+        if (this.pipeline.isStreaming(message) || isStreamingInto(messageId)) {
+            toast(t`That message is still being written. Try again when the reply has finished.`, 'warning');
+            return;
+        }
+        this.busy.add(message);
+        this.syncButtons();
+        try {
+            toast(t`Asking the prompt writer for this message's image prompts...`);
+            const written = await this.writePrompts(message);
+            if (written) toast(t`${written} image prompt(s) written into the message; their pictures are being drawn.`, 'success');
+        } finally {
+            this.busy.delete(message);
+            this.syncButtons();
+        }
+    }
+
     /** Button click: pick the mode (default first), run, report with toasts. @param {number} messageId */
     async onButton(messageId) {
         const c = ctx();
+        const write = tk('iig_write_prompts', 'Write image prompts');
+        if (!parseTags(c.chat[messageId]?.mes ?? '').length) {
+            // No tags yet: the prompt writer is what there is to do.
+            const choice = await c.callGenericPopup(`<h3>Inline Images</h3><p>${t`This reply has no image prompts. The prompt writer can read it and place some.`}</p>`,
+                c.POPUP_TYPE.TEXT, '', { okButton: write, cancelButton: tk('iig_cancel', 'Cancel') });
+            if (choice === c.POPUP_RESULT.AFFIRMATIVE) await this.onWrite(messageId);
+            return;
+        }
         const preferred = this.settings().manualMode;
         const label = { replace: tk('iig_replace_all_images', 'Replace all images'), append: tk('iig_generate_missing_images', 'Generate missing images') };
         const other = preferred === 'replace' ? 'append' : 'replace';
         const choice = await c.callGenericPopup(
             `<h3>Inline Images</h3><p>${t`Replace removes this message's generated images and draws every prompt again. Append draws only prompts that have no image yet.`}</p>`,
-            c.POPUP_TYPE.TEXT, '', { okButton: label[preferred], cancelButton: tk('iig_cancel', 'Cancel'), customButtons: [label[other]] });
+            c.POPUP_TYPE.TEXT, '', { okButton: label[preferred], cancelButton: tk('iig_cancel', 'Cancel'), customButtons: [label[other], ...(this.writePrompts ? [write] : [])] });
+        if (choice === 3) return this.onWrite(messageId);
         const mode = choice === c.POPUP_RESULT.AFFIRMATIVE ? preferred : choice === 2 ? other : null;
         if (!mode) return;
         try {
@@ -76,14 +110,16 @@ export class ManualGeneration {
         }
     }
 
-    /** Show the button only on replies that contain tags; mark the busy ones. */
+    /** Show the button on replies that contain tags, or on every reply with text when the
+     * prompt writer can be asked; mark the busy ones. */
     syncButtons() {
         const chat = ctx().chat;
         for (const block of document.querySelectorAll('#chat .mes[mesid]')) {
             const button = block.querySelector(`.${BUTTON_CLASS}`);
             if (!button) continue;
             const message = chat[Number(block.getAttribute('mesid'))];
-            const show = Boolean(message && !message.is_user && !message.is_system && parseTags(message.mes ?? '').length);
+            const reply = Boolean(message && !message.is_user && !message.is_system);
+            const show = reply && (parseTags(message.mes ?? '').length > 0 || (Boolean(this.writePrompts) && /[\p{L}\p{N}]/u.test(message.mes ?? '')));
             button.classList.toggle('displayNone', !show);
             button.classList.toggle('iig-busy', Boolean(message && this.busy.has(message)));
         }

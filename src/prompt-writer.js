@@ -36,7 +36,7 @@ export class PromptWriter {
      * @param {(message: ChatMessage) => void} deps.finished the tags are in: draw them
      * @param {(message: ChatMessage) => void} deps.refresh
      * @param {() => string} deps.cast the cast block for the open chat
-     * @param {() => 'prose' | 'tags'} deps.style
+     * @param {() => string} deps.instructions the selected writer preset's text
      */
     constructor(deps) {
         this.deps = deps;
@@ -120,7 +120,7 @@ export class PromptWriter {
                 .filter((/** @type {any} */ m) => !m.is_system)
                 .map((/** @type {any} */ m) => ({ name: String(m.name ?? ''), text: pruneText(String(m.mes ?? '')) }));
             const max = s.maxPerReply > 0 ? s.maxPerReply : DEFAULT_WRITER_MAX;
-            const messages = writerMessages({ style: this.deps.style(), reply: original.slice(from), context, cast: this.deps.cast(), max, words: s.wordInterval });
+            const messages = writerMessages({ instructions: this.deps.instructions(), reply: original.slice(from), context, cast: this.deps.cast(), max, words: s.wordInterval });
             for (let attempt = 1; attempt <= 2; attempt++) {
                 const answer = await this.ask(messages, controller.signal);
                 if (!this.stillShown(message, swipeId, chatId, controller)) return 0;

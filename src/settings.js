@@ -8,6 +8,7 @@
 export const SETTINGS_VERSION = 2;
 
 import { normaliseStore } from './core/presets.js';
+import { WRITER_PREDEFINED } from './core/writer-prompt.js';
 
 /** @typedef {import('./types').Settings} Settings */
 
@@ -17,7 +18,7 @@ export const MIGRATED_PRESET_NAME = 'My meta-prompt';
 /**
  * Each field: its type and limits. `int`/`number` are clamped into [min, max]; `enum` falls back
  * to the default when unknown; `bool` accepts only real booleans.
- * @type {Readonly<Record<Exclude<keyof Settings, 'presets'>, import('./types').FieldSpec>>}
+ * @type {Readonly<Record<Exclude<keyof Settings, 'presets' | 'writerPresets'>, import('./types').FieldSpec>>}
  */
 export const FIELDS = Object.freeze({
     enabled: { type: 'bool', default: true },
@@ -42,6 +43,7 @@ export function defaultSettings() {
     const out = /** @type {Record<string, unknown>} */ ({});
     for (const [key, spec] of Object.entries(FIELDS)) out[key] = spec.default;
     out.presets = normaliseStore(undefined).store;
+    out.writerPresets = normaliseStore(undefined, WRITER_PREDEFINED).store;
     return /** @type {Settings} */ (/** @type {unknown} */ (out));
 }
 
@@ -123,5 +125,8 @@ export function loadSettings(stored) {
     const presets = normaliseStore(data.presets);
     out.presets = presets.store;
     problems.push(...presets.problems.map((p) => `presets: ${p}`));
+    const writer = normaliseStore(data.writerPresets, WRITER_PREDEFINED);
+    out.writerPresets = writer.store;
+    problems.push(...writer.problems.map((p) => `prompt writer presets: ${p}`));
     return { settings: /** @type {any} */ (out), problems };
 }

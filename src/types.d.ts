@@ -26,6 +26,8 @@ export interface Settings {
     imageWidth: number;
     logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
     presets: PresetStore;
+    /** The prompt writer's instructions: built-ins of writer-prompt.js and the user's own. */
+    writerPresets: PresetStore;
 }
 
 export interface PresetStore {

@@ -104,9 +104,15 @@ export class PresetError extends Error {
     }
 }
 
-/** @param {string} name */
-export function isPredefined(name) {
-    return PREDEFINED.some((p) => key(p.name) === key(name));
+/**
+ * A kind of presets is its list of built-ins: the meta-prompt's (PREDEFINED, the default
+ * everywhere below) or the prompt writer's (writer-prompt.js). Each function takes it last.
+ * @typedef {ReadonlyArray<Readonly<{name: string, description: string, descriptionKey: string, text: string}>>} Builtins
+ */
+
+/** @param {string} name @param {Builtins} [builtins] */
+export function isPredefined(name, builtins = PREDEFINED) {
+    return builtins.some((p) => key(p.name) === key(name));
 }
 
 /**
@@ -150,7 +156,7 @@ function checkText(text) {
  * @param {unknown} raw
  * @returns {{store: PresetStore, problems: string[]}} problems are user-facing sentences
  */
-export function normaliseStore(raw) {
+export function normaliseStore(raw, /** @type {Builtins} */ builtins = PREDEFINED) {
     /** @type {string[]} */
     const problems = [];
     const fresh = () => ({ selected: DEFAULT_PRESET, custom: {} });
@@ -172,7 +178,7 @@ export function normaliseStore(raw) {
             const label = name || '(unnamed)';
             const why = nameProblem(rawName);
             if (why) problems.push(`Removed a custom preset with an unusable name “${label.slice(0, MAX_NAME_CHARS)}”: ${why.text}`);
-            else if (isPredefined(name)) problems.push(`Removed the custom preset “${name}” because a built-in preset has that name.`);
+            else if (isPredefined(name, builtins)) problems.push(`Removed the custom preset “${name}” because a built-in preset has that name.`);
             else if (typeof text !== 'string') problems.push(`Removed the custom preset “${name}” because its text was not readable.`);
             else if (!text.trim()) problems.push(`Removed the custom preset “${name}” because its text was empty.`);
             else if (kept.some(([n]) => key(n) === key(name))) problems.push(`Removed a second custom preset called “${name}”; names must differ by more than capital letters.`);
@@ -184,7 +190,7 @@ export function normaliseStore(raw) {
     }
     // fromEntries defines own properties, so a stored "__proto__" name can't reach the prototype.
     const store = { selected: DEFAULT_PRESET, custom: Object.fromEntries(kept) };
-    const entry = typeof selected === 'string' ? getPreset(store, selected) : null;
+    const entry = typeof selected === 'string' ? getPreset(store, selected, builtins) : null;
     if (entry) store.selected = entry.name;
     else if (selected !== undefined) problems.push(`The selected preset “${String(selected).slice(0, MAX_NAME_CHARS)}” no longer exists, so “${DEFAULT_PRESET}” is used instead.`);
     return { store, problems };
@@ -194,22 +200,22 @@ export function normaliseStore(raw) {
  * @param {PresetStore} store
  * @returns {PresetEntry[]} built-ins first in their fixed order, then the user's by name
  */
-export function listPresets(store) {
-    const builtIn = PREDEFINED.map((p) => ({ name: p.name, text: p.text, readOnly: true, description: p.description, descriptionKey: p.descriptionKey }));
+export function listPresets(store, /** @type {Builtins} */ builtins = PREDEFINED) {
+    const builtIn = builtins.map((p) => ({ name: p.name, text: p.text, readOnly: true, description: p.description, descriptionKey: p.descriptionKey }));
     const own = customEntries(store)
         .map(([name, text]) => ({ name, text, readOnly: false }))
         .sort((a, b) => a.name.localeCompare(b.name));
     return [...builtIn, ...own];
 }
 
-/** @param {PresetStore} store @param {string} name @returns {PresetEntry | null} */
-export function getPreset(store, name) {
-    return listPresets(store).find((p) => key(p.name) === key(name)) ?? null;
+/** @param {PresetStore} store @param {string} name @param {Builtins} [builtins] @returns {PresetEntry | null} */
+export function getPreset(store, name, builtins = PREDEFINED) {
+    return listPresets(store, builtins).find((p) => key(p.name) === key(name)) ?? null;
 }
 
-/** @param {PresetStore} store @returns {PresetEntry} */
-export function selectedPreset(store) {
-    return getPreset(store, store?.selected) ?? /** @type {PresetEntry} */ (getPreset(store, DEFAULT_PRESET));
+/** @param {PresetStore} store @param {Builtins} [builtins] @returns {PresetEntry} */
+export function selectedPreset(store, builtins = PREDEFINED) {
+    return getPreset(store, store?.selected, builtins) ?? /** @type {PresetEntry} */ (getPreset(store, DEFAULT_PRESET, builtins));
 }
 
 /** @param {PresetStore} store @param {Array<[string, string]>} entries @param {string} [selected] @returns {PresetStore} */
@@ -221,8 +227,8 @@ function withCustom(store, entries, selected = store.selected) {
  * Overwrite an existing custom preset's text.
  * @param {PresetStore} store @param {string} name @param {string} text @returns {PresetStore}
  */
-export function savePreset(store, name, text) {
-    if (isPredefined(name)) throw readOnly(name);
+export function savePreset(store, name, text, /** @type {Builtins} */ builtins = PREDEFINED) {
+    if (isPredefined(name, builtins)) throw readOnly(name);
     const existing = customName(store, name);
     if (existing === null) throw notFound(name);
     checkText(text);
@@ -236,11 +242,11 @@ export function savePreset(store, name, text) {
  * @param {{overwrite?: boolean}} [options]
  * @returns {PresetStore}
  */
-export function saveAsPreset(store, name, text, { overwrite = false } = {}) {
+export function saveAsPreset(store, name, text, { overwrite = false } = {}, /** @type {Builtins} */ builtins = PREDEFINED) {
     const why = nameProblem(name);
     if (why) throw new PresetError('invalid-name', why);
     const trimmed = name.trim();
-    if (isPredefined(trimmed)) throw readOnly(trimmed);
+    if (isPredefined(trimmed, builtins)) throw readOnly(trimmed);
     // Checked before "exists" so the user isn't asked to confirm an overwrite that then fails.
     checkText(text);
     const existing = customName(store, trimmed);
@@ -254,8 +260,8 @@ export function saveAsPreset(store, name, text, { overwrite = false } = {}) {
 /**
  * @param {PresetStore} store @param {string} name @returns {PresetStore}
  */
-export function deletePreset(store, name) {
-    if (isPredefined(name)) throw new PresetError('read-only', message`“${String(name).trim()}” is a built-in preset and cannot be deleted.`);
+export function deletePreset(store, name, /** @type {Builtins} */ builtins = PREDEFINED) {
+    if (isPredefined(name, builtins)) throw new PresetError('read-only', message`“${String(name).trim()}” is a built-in preset and cannot be deleted.`);
     const existing = customName(store, name);
     if (existing === null) throw notFound(name);
     const selected = key(store.selected) === key(existing) ? DEFAULT_PRESET : store.selected;
@@ -263,8 +269,8 @@ export function deletePreset(store, name) {
 }
 
 /** @param {PresetStore} store @param {string} name @returns {PresetStore} */
-export function selectPreset(store, name) {
-    const entry = getPreset(store, name);
+export function selectPreset(store, name, /** @type {Builtins} */ builtins = PREDEFINED) {
+    const entry = getPreset(store, name, builtins);
     if (!entry) throw notFound(name);
     return withCustom(store, customEntries(store), entry.name);
 }

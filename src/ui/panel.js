@@ -45,7 +45,7 @@ export function bindPanel(root, store) {
 
     root.querySelector('#inline_images_reset')?.addEventListener('click', () => {
         // Custom presets are the user's writing: reset keeps them (and the selection).
-        store.save({ ...store.get(), ...defaultSettings(), presets: store.get().presets });
+        store.save({ ...store.get(), ...defaultSettings(), presets: store.get().presets, writerPresets: store.get().writerPresets });
         show();
     });
     show();

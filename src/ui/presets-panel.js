@@ -4,7 +4,7 @@
  * All rules (read-only built-ins, name clashes) live in core/presets.js; this only asks the
  * user and shows the outcome.
  */
-import { listPresets, getPreset, selectPreset, savePreset, saveAsPreset, deletePreset, PresetError } from '../core/presets.js';
+import { PREDEFINED, listPresets, getPreset, selectPreset, savePreset, saveAsPreset, deletePreset, PresetError } from '../core/presets.js';
 import { ctx, toast, t, tk } from '../st.js';
 import { escapeAttr } from '../core/insertion.js';
 
@@ -15,18 +15,22 @@ const explain = (error) => t(error.msg.strings, ...error.msg.values);
 /**
  * @param {HTMLElement} root
  * @param {{get: () => import('../types').PresetStore, save: (s: import('../types').PresetStore) => void}} store
+ * @param {{prefix?: string, builtins?: import('../core/presets.js').Builtins}} [kind] the controls' id prefix
+ *   (`inline_images_preset` for the meta-prompt, `inline_images_writer_preset` for the prompt writer) and its built-ins
  */
-export function bindPresets(root, store) {
-    const select = /** @type {HTMLSelectElement} */ (root.querySelector('#inline_images_preset'));
-    const text = /** @type {HTMLTextAreaElement} */ (root.querySelector('#inline_images_preset_text'));
-    const description = /** @type {HTMLElement} */ (root.querySelector('#inline_images_preset_description'));
-    const saveButton = /** @type {HTMLElement} */ (root.querySelector('#inline_images_preset_save'));
-    const deleteButton = /** @type {HTMLElement} */ (root.querySelector('#inline_images_preset_delete'));
+export function bindPresets(root, store, kind = {}) {
+    const prefix = kind.prefix ?? 'inline_images_preset';
+    const builtins = kind.builtins ?? PREDEFINED;
+    const select = /** @type {HTMLSelectElement} */ (root.querySelector(`#${prefix}`));
+    const text = /** @type {HTMLTextAreaElement} */ (root.querySelector(`#${prefix}_text`));
+    const description = /** @type {HTMLElement} */ (root.querySelector(`#${prefix}_description`));
+    const saveButton = /** @type {HTMLElement} */ (root.querySelector(`#${prefix}_save`));
+    const deleteButton = /** @type {HTMLElement} */ (root.querySelector(`#${prefix}_delete`));
 
     const show = () => {
-        const presets = listPresets(store.get());
+        const presets = listPresets(store.get(), builtins);
         select.replaceChildren(...presets.map((p) => new Option(p.readOnly ? `${p.name} ${tk('iig_built_in', '(built-in)')}` : p.name, p.name)));
-        const current = getPreset(store.get(), store.get().selected) ?? presets[0];
+        const current = getPreset(store.get(), store.get().selected, builtins) ?? presets[0];
         select.value = current.name;
         text.value = current.text;
         text.readOnly = current.readOnly;
@@ -51,18 +55,18 @@ export function bindPresets(root, store) {
         }
     };
 
-    select.addEventListener('change', () => attempt(() => selectPreset(store.get(), select.value)));
+    select.addEventListener('change', () => attempt(() => selectPreset(store.get(), select.value, builtins)));
 
     saveButton.addEventListener('click', () => {
-        if (attempt(() => savePreset(store.get(), select.value, text.value))) toast(t`The preset has been saved.`, 'success');
+        if (attempt(() => savePreset(store.get(), select.value, text.value, builtins))) toast(t`The preset has been saved.`, 'success');
     });
 
-    root.querySelector('#inline_images_preset_saveas')?.addEventListener('click', async () => {
+    root.querySelector(`#${prefix}_saveas`)?.addEventListener('click', async () => {
         const c = ctx();
         const name = await c.callGenericPopup(t`Name of the new preset:`, c.POPUP_TYPE.INPUT, '');
         if (typeof name !== 'string' || !name.trim()) return;
         try {
-            store.save(saveAsPreset(store.get(), name, text.value));
+            store.save(saveAsPreset(store.get(), name, text.value, {}, builtins));
         } catch (error) {
             if (!(error instanceof PresetError) || error.code !== 'exists') {
                 if (error instanceof PresetError) return toast(explain(error), 'warning');
@@ -70,7 +74,7 @@ export function bindPresets(root, store) {
             }
             const sure = await c.callGenericPopup(t`A preset named "${escapeAttr(name.trim())}" exists. Overwrite it?`, c.POPUP_TYPE.CONFIRM);
             if (sure !== c.POPUP_RESULT.AFFIRMATIVE) return;
-            if (!attempt(() => saveAsPreset(store.get(), name, text.value, { overwrite: true }))) return;
+            if (!attempt(() => saveAsPreset(store.get(), name, text.value, { overwrite: true }, builtins))) return;
         }
         show();
         toast(t`The preset has been saved.`, 'success');
@@ -79,9 +83,9 @@ export function bindPresets(root, store) {
     deleteButton.addEventListener('click', async () => {
         const c = ctx();
         const name = select.value;
-        if (getPreset(store.get(), name)?.readOnly) return attempt(() => deletePreset(store.get(), name));
+        if (getPreset(store.get(), name, builtins)?.readOnly) return attempt(() => deletePreset(store.get(), name, builtins));
         const sure = await c.callGenericPopup(t`Do you want to delete the preset "${escapeAttr(name)}"?`, c.POPUP_TYPE.CONFIRM);
-        if (sure === c.POPUP_RESULT.AFFIRMATIVE) attempt(() => deletePreset(store.get(), name));
+        if (sure === c.POPUP_RESULT.AFFIRMATIVE) attempt(() => deletePreset(store.get(), name, builtins));
     });
 
     show();

@@ -250,3 +250,45 @@ def test_the_writer_uses_its_connection_profile_while_the_story_uses_the_main_co
     settled(page)
     wait_until(lambda: any("no connection profile called" in t for t in stpage.toasts(page)), what="a clear message")
     assert stpage.last_message_text(page) == STORY
+
+
+def test_write_image_prompts_from_the_messages_button_in_inline_mode(
+        page: Page, sillytavern: SillyTavern, llm: StandInLLM, images: StandInImageServer) -> None:
+    llm.queue(STORY)
+    stpage.send(page, "A story without pictures.")
+    stpage.wait_idle(page)
+    settled(page)
+    assert writer_requests(llm) == [], "inline mode asks no writer by itself"
+    llm.queue(answer(("Night came quickly", "desert camp fires at night")))
+    block = page.locator("#chat .mes").last
+    block.hover()
+    block.locator(".extraMesButtonsHint").click()
+    block.locator(".iig-mes-button").click()
+    stpage.popup_click(page, "Write image prompts")
+    expect(block.locator(".mes_text img[data-iig]")).to_have_count(1, timeout=30_000)
+    settled(page)
+    assert len(writer_requests(llm)) == 1
+    text = wait_until(lambda: (m := saved_messages(sillytavern, page)[-1]["mes"]).count("data-iig") == 1 and m,
+                      what="the picture saved")
+    assert strip_ours(text) == STORY
+
+
+def test_the_writers_instructions_are_a_preset_of_their_own(page: Page, llm: StandInLLM) -> None:
+    set_mode(page, "separate")
+    page.select_option("#inline_images_writer_preset", "NAI 4.5 Full")
+    assert "Danbooru" in page.locator("#inline_images_writer_preset_text").input_value()
+    # As with the meta-prompt: a built-in is copied with Save As, then edited and saved.
+    page.click("#inline_images_writer_preset_saveas")
+    stpage.popup_input(page, "House rules")
+    expect(page.locator("#inline_images_writer_preset")).to_have_value("House rules")
+    page.fill("#inline_images_writer_preset_text", "House rules for pictures: pick {{wanted}} of at most {{max}}.\n{{cast}}")
+    page.click("#inline_images_writer_preset_save")
+    llm.queue(STORY)
+    stpage.send(page, "Go.")
+    stpage.wait_idle(page)
+    settled(page)
+    system = str(writer_requests(llm)[-1].messages[0]["content"])
+    assert "House rules for pictures: pick 1 of at most 6." in system
+    assert '{"images"' in system, "the answer form is kept whatever the preset says"
+    # The meta-prompt's presets are untouched.
+    assert page.locator("#inline_images_preset").input_value() == "Default"

@@ -4,6 +4,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PREDEFINED } from '../../src/core/presets.js';
+import { WRITER_PREDEFINED } from '../../src/core/writer-prompt.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -39,6 +40,6 @@ export function extractKeys() {
         for (const m of js.matchAll(/\btk\('([^']+)', '((?:[^'\\]|\\.)*)'\)/g)) keys.set(m[1], m[2]);
     }
     // Built-in presets' descriptions are shown through tk(descriptionKey, description).
-    for (const p of PREDEFINED) keys.set(p.descriptionKey, p.description);
+    for (const p of [...PREDEFINED, ...WRITER_PREDEFINED]) keys.set(p.descriptionKey, p.description);
     return keys;
 }

@@ -72,3 +72,19 @@ test('corrupt presets are repaired with a reported problem', () => {
     assert.deepEqual(settings.presets.custom, {});
     assert.ok(problems.some((p) => p.startsWith('presets:')), problems.join('; '));
 });
+
+test('the prompt writer settings: modes, limits, and its own presets repaired on their own', () => {
+    const { settings, problems } = loadSettings({
+        version: SETTINGS_VERSION, promptMode: 'sideways', writerMinWords: 3, maxPerReply: 99, writerProfile: 42,
+        writerPresets: { selected: 'Gone', custom: { 'NAI 4.5 Full': 'clash', Mine: 'Pick {{wanted}}.' } },
+    });
+    assert.equal(settings.promptMode, 'inline');
+    assert.equal(settings.writerMinWords, 20);
+    assert.equal(settings.maxPerReply, 50);
+    assert.equal(settings.writerProfile, '');
+    assert.deepEqual(settings.writerPresets, { selected: 'Default', custom: { Mine: 'Pick {{wanted}}.' } });
+    assert.ok(problems.some((p) => p.startsWith('prompt writer presets:') && p.includes('NAI 4.5 Full')));
+    assert.ok(problems.some((p) => p.startsWith('promptMode:')));
+    // The meta-prompt's presets are a separate store: a writer preset name is no clash there.
+    assert.deepEqual(defaultSettings().writerPresets, { selected: 'Default', custom: {} });
+});
