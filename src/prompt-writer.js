@@ -23,6 +23,18 @@ import { openChatId } from './writer.js';
 export const DEFAULT_WRITER_MAX = 6;
 const MAX_TOKENS = 800;
 
+/** A message as the writer reads it: without our pictures and without image prompt tags. @param {string} text */
+export function plainText(text) {
+    const pruned = pruneText(text);
+    let out = '';
+    let last = 0;
+    for (const tag of parseTags(pruned)) {
+        out += pruned.slice(last, tag.start);
+        last = tag.end;
+    }
+    return out + pruned.slice(last);
+}
+
 /** @param {string} text */
 export function wordCount(text) {
     return (pruneText(text).replace(/<[^>]*>/g, ' ').match(/[\p{L}\p{N}]+/gu) ?? []).length;
@@ -118,7 +130,7 @@ export class PromptWriter {
             const index = c.chat.indexOf(message);
             const context = c.chat.slice(Math.max(0, index - s.writerContext), Math.max(0, index))
                 .filter((/** @type {any} */ m) => !m.is_system)
-                .map((/** @type {any} */ m) => ({ name: String(m.name ?? ''), text: pruneText(String(m.mes ?? '')) }));
+                .map((/** @type {any} */ m) => ({ name: String(m.name ?? ''), text: plainText(String(m.mes ?? '')) }));
             const max = s.maxPerReply > 0 ? s.maxPerReply : DEFAULT_WRITER_MAX;
             const messages = writerMessages({ instructions: this.deps.instructions(), reply: original.slice(from), context, cast: this.deps.cast(), max, words: s.wordInterval });
             for (let attempt = 1; attempt <= 2; attempt++) {

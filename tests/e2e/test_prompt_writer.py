@@ -96,8 +96,10 @@ def test_auto_mode_asks_the_writer_only_for_a_long_reply_without_tags(
     stpage.wait_idle(page)
     settled(page)
     assert len(writer_requests(llm)) == 1
-    # The writer's own request carries no meta-prompt (it is not a generation of the chat).
-    assert not any("img-prompt" in str(m["content"]) for m in writer_requests(llm)[0].messages)
+    # The writer's own request carries no meta-prompt (it is not a generation of the chat),
+    # and reads the earlier reply without its tags.
+    asked = writer_requests(llm)[0].messages
+    assert not any("img-prompt" in str(m["content"]) or "illustrate the story. About every" in str(m["content"]) for m in asked)
     # About one picture per 250 words: the stand-in writer picks one moment of this reply.
     expect(page.locator("#chat .mes").last.locator(".mes_text img[data-iig]")).to_have_count(1, timeout=30_000)
 
