@@ -172,8 +172,12 @@ class StandInImageServer(StandIn):
         self._batch, self._batch_size = None, 0
 
     async def _hold_together(self, behaviour: ImageBehaviour) -> None:
-        """Wait until `behaviour.together` answers are ready; the last one releases them all."""
+        """Wait until `behaviour.together` answers are ready; the last one releases them all.
+        Batching turned off while a batch waits (a test changes it between two answers): the
+        answer arriving now releases the ones waiting, and they leave together all the same."""
         if behaviour.together <= 1:
+            if self._batch is not None:
+                self._release_batch()
             return
         if self._batch is None:
             self._batch, self._batch_size = asyncio.Event(), 0
