@@ -11,7 +11,7 @@
  */
 import { ctx, t, toastOnce } from './st.js';
 import { log } from './log.js';
-import { parseTags } from './core/parser.js';
+import { parseTags, stripTags } from './core/parser.js';
 import { pruneText } from './core/prune.js';
 import { WRITER_SCHEMA, placeTags, readWriterAnswer } from './core/placement.js';
 import { writerMessages } from './core/writer-prompt.js';
@@ -25,14 +25,7 @@ const MAX_TOKENS = 800;
 
 /** A message as the writer reads it: without our pictures and without image prompt tags. @param {string} text */
 export function plainText(text) {
-    const pruned = pruneText(text);
-    let out = '';
-    let last = 0;
-    for (const tag of parseTags(pruned)) {
-        out += pruned.slice(last, tag.start);
-        last = tag.end;
-    }
-    return out + pruned.slice(last);
+    return stripTags(pruneText(text));
 }
 
 /** @param {string} text */

@@ -403,6 +403,20 @@ export function parseTags(text) {
 }
 
 /**
+ * The text without its tags (everything else exactly as it was).
+ * @param {string} text
+ */
+export function stripTags(text) {
+    let out = '';
+    let last = 0;
+    for (const tag of parseTags(text)) {
+        out += text.slice(last, tag.start);
+        last = tag.end;
+    }
+    return out + text.slice(last);
+}
+
+/**
  * The broken tags of a final text: spans that start like a tag but are not one, to hide.
  * @param {string} text
  * @returns {Span[]}

@@ -4,19 +4,10 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { cleanPrompt, findQuote, placeTags, readWriterAnswer } from '../../src/core/placement.js';
-import { parseTags } from '../../src/core/parser.js';
+import { parseTags, stripTags } from '../../src/core/parser.js';
 
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
 const params = (/** @type {number} */ numRuns) => ({ numRuns, ...(seed === undefined ? {} : { seed }) });
-const stripTags = (/** @type {string} */ text) => {
-    let out = '';
-    let last = 0;
-    for (const tag of parseTags(text)) {
-        out += text.slice(last, tag.start);
-        last = tag.end;
-    }
-    return out + text.slice(last);
-};
 
 const REPLY = 'The door creaked open. Mara stepped inside, lantern high.\n\nDust hung in the air! A "voice" called out… "Who goes there?"\n\nShe did not answer.';
 
