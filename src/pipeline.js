@@ -183,9 +183,34 @@ export class Pipeline {
     /** @param {Job} job */
     async run(job) {
         for (;;) {
+            if (!(await this.draw(job))) return;
+            job.status = 'ready';
+            const redo = this.claimPath(job);
+            if (redo === null) break;
+            // Its file may hold the other picture, or a mix of both writes: draw it again once
+            // the other one's redraw is saved, so the two cannot be saved in one millisecond.
+            job.status = 'pending';
+            delete job.src;
+            job.redraws++;
+            job.attempt = 1;
+            this.deps.changed(job.message);
+            await redo;
+            if (/** @type {string} */ (job.status) === 'dropped') return;
+            if (!this.mayRetry(job)) return this.drop(job, 'its message is gone or no longer shown');
+        }
+        this.deps.changed(job.message);
+        await this.commit(job);
+    }
+
+    /**
+     * Draws the job's picture, retrying as the settings say.
+     * @param {Job} job @returns {Promise<boolean>} true once job.src is set; false if it failed or was dropped
+     */
+    async draw(job) {
+        for (;;) {
             const failure = await this.attemptDraw(job);
-            if (job.status === 'dropped') return;
-            if (failure === null) break;
+            if (job.status === 'dropped') return false;
+            if (failure === null) return true;
             const error = describeError(failure);
             // Image Generation discarded the picture because the chat was switched meanwhile:
             // draw it again at once, without using up an attempt (bounded all the same).
@@ -202,7 +227,7 @@ export class Pipeline {
                 log.warn(`image for "${job.prompt}" failed after ${job.attempt} attempt(s): ${error}`);
                 this.deps.changed(job.message);
                 this.deps.failed?.(job, failure);
-                return;
+                return false;
             }
             log.info(`image for "${job.prompt}" failed (attempt ${job.attempt} of ${job.attempts}): ${error}; retrying`);
             job.error = error;
@@ -211,13 +236,12 @@ export class Pipeline {
             this.deps.changed(job.message);
             await this.pause(job, (this.deps.retryDelayMs ?? retryDelayMs)(job.attempt - 1));
             // The job may have been dropped while it paused (status is not narrowed across await).
-            if (/** @type {string} */ (job.status) === 'dropped') return;
-            if (!this.mayRetry(job)) return this.drop(job, 'its message is gone or no longer shown');
+            if (/** @type {string} */ (job.status) === 'dropped') return false;
+            if (!this.mayRetry(job)) {
+                this.drop(job, 'its message is gone or no longer shown');
+                return false;
+            }
         }
-        job.status = 'ready';
-        this.claimPath(job);
-        this.deps.changed(job.message);
-        await this.commit(job);
     }
 
     /**
@@ -279,23 +303,41 @@ export class Pipeline {
 
     /**
      * SillyTavern names a saved picture after the character and the time to the millisecond,
-     * so two answers handled in the same millisecond get one file, the second overwriting the
-     * first. The newer job keeps the path; the older one is drawn again (bounded).
-     * @param {Job} job
+     * and writes it without waiting for an earlier write of that name: two answers handled in
+     * the same millisecond share one file, which then holds one of them or a mix of both. So
+     * neither picture can be trusted: the older one is drawn again now, the newer one once
+     * that redraw is saved (each at most MAX_REDRAWS times; past that, the path is kept).
+     * @param {Job} job a job whose picture just arrived (job.src set)
+     * @returns {Promise<unknown>|null} null: the path is the job's; else draw it again once this settles
      */
     claimPath(job) {
         const src = /** @type {string} */ (job.src);
         const owner = this.paths.get(src);
         this.paths.delete(src);
+        if (!owner || owner === job || owner.status === 'dropped') {
+            this.remember(src, job);
+            return null;
+        }
+        log.warn(`two pictures were saved as ${src}; drawing "${owner.prompt}" and "${job.prompt}" again`);
+        /** @type {Promise<unknown>} */
+        let redo = Promise.resolve();
+        if (owner.redraws < MAX_REDRAWS) {
+            const replaceSrc = owner.status === 'ready' ? undefined : src;
+            if (owner.status === 'ready') this.drop(owner, 'its file was overwritten');
+            redo = this.start(owner.message, owner.swipeId, owner.ordinal, owner.prompt,
+                { chatId: owner.chatId, redraws: owner.redraws + 1, sent: owner.sent, ...(replaceSrc ? { replaceSrc } : {}) }).done ?? redo;
+        }
+        if (job.redraws >= MAX_REDRAWS) {
+            this.remember(src, job);
+            return null;
+        }
+        return redo;
+    }
+
+    /** @param {string} src @param {Job} job */
+    remember(src, job) {
         this.paths.set(src, job);
         if (this.paths.size > MAX_KNOWN_PATHS) this.paths.delete(/** @type {string} */ (this.paths.keys().next().value));
-        if (!owner || owner === job || owner.status === 'dropped') return;
-        log.warn(`two pictures were saved as ${src}; drawing "${owner.prompt}" again`);
-        if (owner.redraws >= MAX_REDRAWS) return;
-        const replaceSrc = owner.status === 'ready' ? undefined : src;
-        if (owner.status === 'ready') this.drop(owner, 'its file was overwritten');
-        this.start(owner.message, owner.swipeId, owner.ordinal, owner.prompt,
-            { chatId: owner.chatId, redraws: owner.redraws + 1, sent: owner.sent, ...(replaceSrc ? { replaceSrc } : {}) });
     }
 
     /** @param {Job} job */

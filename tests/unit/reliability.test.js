@@ -185,22 +185,30 @@ test('a picture that failed in a chat left and reopened shows failed again on th
     assert.equal(p.statesFor(reloaded)?.get(0)?.error, 'backend 500');
 });
 
-test('two pictures saved under one name: the newer keeps it, the older is drawn again (bounded)', async () => {
+test('two pictures saved under one name are both drawn again, one after the other', async () => {
     let n = 0;
+    /** @type {string[]} */
+    const events = [];
     const { p, chat, committed } = world(async (prompt) => {
-        n++;
-        // The first two answers collide on one file name; later ones get their own.
-        return n <= 2 ? '/img/same.png' : `/img/${prompt}-${n}.png`;
+        const k = ++n;
+        events.push(`start ${prompt} ${k}`);
+        await new Promise((r) => setTimeout(r, 5));
+        events.push(`saved ${prompt} ${k}`);
+        // The first two answers collide on one file name (SillyTavern may have written a mix of
+        // both into it); later ones get their own.
+        return k <= 2 ? '/img/same.png' : `/img/${prompt}-${k}.png`;
     });
     const message = { mes: '<img-prompt="one"> <img-prompt="two">', swipe_id: 0 };
     chat.push(message);
     p.messageFinished(message);
     await allDone(p);
-    const byPrompt = Object.fromEntries(committed.map((c) => [c.prompt, c]));
-    assert.equal(committed.length, 3, JSON.stringify(committed));
-    assert.equal(byPrompt.two.src, '/img/same.png');
-    assert.match(byPrompt.one.src, /^\/img\/one-3\.png$/);
-    assert.equal(n, 3);
+    const last = Object.fromEntries(committed.map((c) => [c.prompt, c]));
+    assert.equal(last.one.src, '/img/one-3.png');
+    assert.equal(last.two.src, '/img/two-4.png');
+    assert.equal(n, 4, 'each drawn again once');
+    // The newer one is drawn again only after the older one's redraw was saved.
+    assert.ok(events.indexOf('saved one 3') < events.indexOf('start two 4'), events.join(', '));
+    assert.ok(!committed.some((c) => c.prompt === 'two' && c.src === '/img/same.png'), 'the newer one never shows the shared file');
 });
 
 test('a path that keeps colliding is redrawn at most twice per tag', async () => {
