@@ -23,6 +23,8 @@ import { ManualGeneration } from './manual.js';
 import { draw } from './draw.js';
 import { castForPrompt, composeForCast } from './cast-store.js';
 import { bindCastPanel, registerAppearanceCommand } from './ui/cast-panel.js';
+import { showProgress } from './ui/progress.js';
+import { bindSections } from './ui/sections.js';
 import { checkSetup, registerCheckCommand } from './setup-check.js';
 import { PromptWriter } from './prompt-writer.js';
 import { selectedPreset } from './core/presets.js';
@@ -56,7 +58,8 @@ function readSettings() {
     const { settings: loaded, problems } = loadSettings(c.extensionSettings[SETTINGS_KEY]);
     if (problems.length) {
         log.warn('repaired saved settings:', problems.join('; '));
-        toast(t`Some saved settings were invalid and have been repaired: ${problems.join('; ')}`, 'warning');
+        // Shown while SillyTavern is still loading: it stays long enough to be read.
+        toast(t`Some saved settings were invalid and have been repaired: ${problems.join('; ')}`, 'warning', { timeOut: 30_000, closeButton: true });
     }
     c.extensionSettings[SETTINGS_KEY] = loaded;
     if (problems.length) c.saveSettingsDebounced();
@@ -84,22 +87,39 @@ function failed(_job, error) {
     }
 }
 
-/** Refresh a message's display at most once per frame. @type {Set<any>} */
-const dirty = new Set();
-/** @param {import('./types').ChatMessage} message */
-function refresh(message) {
-    if (dirty.has(message)) return;
-    dirty.add(message);
-    requestAnimationFrame(() => {
-        dirty.delete(message);
-        const c = ctx();
-        const index = c.chat.indexOf(message);
-        // A re-render would replace the open editor and lose what the user is typing.
-        // A message not on screen (not rendered yet, or above "show more") has no block:
-        // SillyTavern's updateMessageBlock would throw on it; it renders when shown.
-        if (index >= 0 && !isBeingEdited(message) && hasBlock(index)) c.updateMessageBlock(index, message);
-    });
+/**
+ * `fn` for a message at the next frame, once however often it was asked for meanwhile.
+ * @param {(message: import('./types').ChatMessage) => void} fn
+ */
+function perFrame(fn) {
+    /** @type {Set<import('./types').ChatMessage>} */
+    const due = new Set();
+    return (/** @type {import('./types').ChatMessage} */ message) => {
+        if (due.has(message)) return;
+        due.add(message);
+        requestAnimationFrame(() => {
+            due.delete(message);
+            fn(message);
+        });
+    };
 }
+
+/** Refresh a message's display (and its header's count) at most once per frame. */
+const refresh = perFrame((message) => {
+    const c = ctx();
+    const index = c.chat.indexOf(message);
+    // A re-render would replace the open editor and lose what the user is typing.
+    // A message not on screen (not rendered yet, or above "show more") has no block:
+    // SillyTavern's updateMessageBlock would throw on it; it renders when shown.
+    if (index >= 0 && !isBeingEdited(message) && hasBlock(index)) c.updateMessageBlock(index, message);
+    if (index >= 0) showProgress(index, message.mes ?? '', pipeline.statesFor(message));
+});
+
+/** Update a message's "drawing n of m" count only (a job of it is over). */
+const progress = perFrame((message) => {
+    const index = ctx().chat.indexOf(message);
+    if (index >= 0) showProgress(index, message.mes ?? '', pipeline.statesFor(message));
+});
 
 /** CHAT_COMPLETION_PROMPT_READY: prune our images, add the meta-prompt last. */
 function onPromptReady(/** @type {{chat: any[], dryRun: boolean}} */ data) {
@@ -225,7 +245,8 @@ function saveSettings(next) {
 /** What Check setup needs: the settings, and whether a reply is being written (it waits then). */
 const checkDeps = () => ({ settings: () => settings, busy: () => tracker.current !== null || replies?.streamingTarget() != null });
 
-async function mountPanel() {
+/** @param {ManualGeneration} manual */
+async function mountPanel(manual) {
     const c = ctx();
     const html = await c.renderExtensionTemplateAsync(EXTENSION_NAME, 'templates/settings');
     const host = document.getElementById('extensions_settings2') ?? document.getElementById('extensions_settings');
@@ -233,7 +254,9 @@ async function mountPanel() {
     const wrapper = document.createElement('div');
     wrapper.innerHTML = html;
     host.append(wrapper);
+    bindSections(wrapper);
     const panel = bindPanel(wrapper, { get: () => settings, save: saveSettings });
+    wrapper.querySelector('#inline_images_gallery')?.addEventListener('click', () => manual.openGallery());
     // The Connection Manager's profiles, offered for the prompt writer.
     const profiles = wrapper.querySelector('#inline_images_profiles');
     const listProfiles = () => profiles?.replaceChildren(...(ctx().extensionSettings?.connectionManager?.profiles ?? [])
@@ -271,6 +294,7 @@ function init() {
         compose: (prompt) => composeForCast(prompt, settings.presets),
         failed,
         changed: refresh,
+        settled: progress,
         indexOf: (message) => ctx().chat.indexOf(message),
         loaded: isChatLoaded,
         timedOut: (seconds) => t`timed out after ${seconds} s (the per-image timeout)`,
@@ -302,7 +326,7 @@ function init() {
     manual.registerCommand();
     registerAppearanceCommand();
     registerCheckCommand(checkDeps());
-    mountPanel().catch((error) => log.error('could not show the settings drawer', error));
+    mountPanel(manual).catch((error) => log.error('could not show the settings drawer', error));
     /** @type {any} */ (globalThis).inlineImages = {
         loaded: true, base: BASE_URL, pipeline, tracker, manual, saver, deliveries, promptWriter,
         /** Whether nothing of ours is running: no job, retry pause, save, delivery, prompt writer or timer. */

@@ -1,13 +1,17 @@
 // @ts-check
 /**
- * Manual generation: the message button (Replace / Append), the actions on a generated
- * image (regenerate, edit prompt, delete) and the slash command for STscript.
+ * Manual generation: the message button (Replace / Append), the viewer and the gallery with
+ * the actions on a generated image (regenerate, edit prompt, delete, go to message) and the
+ * slash commands for STscript.
  */
 import { ctx, toast, t, tk } from './st.js';
 import { parseTags, MAX_PROMPT_CHARS } from './core/parser.js';
-import { imageAfter, replaceTagPrompt, escapeAttr, encodePrompt } from './core/insertion.js';
+import { imageAfter, replaceTagPrompt, encodePrompt } from './core/insertion.js';
 import { removeImageAt } from './pipeline.js';
 import { log } from './log.js';
+import { collectPictures, imageOrdinal, placeholderOrdinal } from './core/gallery.js';
+import { openViewer } from './ui/viewer.js';
+import { openGallery } from './ui/gallery.js';
 
 /** @typedef {import('./pipeline.js').Pipeline} Pipeline */
 /** @typedef {import('./types').ChatMessage} ChatMessage */
@@ -125,41 +129,82 @@ export class ManualGeneration {
         }
     }
 
-    /** Click on one of our images: regenerate it, edit its prompt, or delete it. @param {HTMLImageElement} img */
-    async onImage(img) {
-        const c = ctx();
+    /** Click on one of our images: the viewer, on that picture. @param {HTMLImageElement} img */
+    onImage(img) {
         const block = img.closest('.mes[mesid]');
         if (!block) return;
-        const messageId = Number(block.getAttribute('mesid'));
-        const message = c.chat[messageId];
-        if (!message || this.pipeline.isStreaming(message)) return;
-        const ordinal = imageOrdinal(message.mes ?? '', [...block.querySelectorAll('.mes_text img[data-iig]')].indexOf(img));
+        const messageIndex = Number(block.getAttribute('mesid'));
+        const message = ctx().chat[messageIndex];
+        if (!message) return;
+        const shown = [...block.querySelectorAll('.mes_text img[data-iig]')].indexOf(img);
+        const ordinal = imageOrdinal(message.mes ?? '', shown, this.pipeline.statesFor(message));
         if (ordinal < 0) return;
-        const tag = parseTags(message.mes)[ordinal];
-        const prompt = tag.prompt;
-        // The hover text of the picture is the prompt as it went to Image Generation.
-        const sent = imageAfter(message.mes, tag)?.title ?? '';
-        const sentPart = sent && sent !== prompt
-            ? `<p><small>${tk('iig_sent_as', 'Sent to Image Generation as:')}</small></p><p class="iig-popup-prompt iig-popup-sent">${escapeAttr(sent)}</p>` : '';
-        const choice = await c.callGenericPopup(`<h3>${tk('iig_image', 'Image')}</h3><p class="iig-popup-prompt">${escapeAttr(prompt)}</p>${sentPart}`,
-            c.POPUP_TYPE.TEXT, '', { okButton: tk('iig_regenerate', 'Regenerate'), cancelButton: tk('iig_close', 'Close'), customButtons: [tk('iig_edit_prompt', 'Edit prompt'), tk('iig_delete_image', 'Delete image')] });
-        if (choice === c.POPUP_RESULT.AFFIRMATIVE) {
-            await this.pipeline.redrawOne(message, ordinal, this.rewrite);
-        } else if (choice === 2) {
-            const edited = await c.callGenericPopup(t`Edit the image prompt, then it is drawn again:`, c.POPUP_TYPE.INPUT, prompt, { rows: 4 });
-            if (typeof edited !== 'string' || !edited.trim() || edited.trim() === prompt) return;
-            if (encodePrompt(edited.trim().replace(/\s+/g, ' ')).length > MAX_PROMPT_CHARS) {
-                toast(t`That prompt is too long for an image tag (at most ${MAX_PROMPT_CHARS} characters, quotes and < > counting more). Nothing was changed.`, 'warning');
-                return;
+        const pictures = collectPictures(ctx().chat);
+        const at = pictures.findIndex((p) => p.messageIndex === messageIndex && p.ordinal === ordinal);
+        if (at >= 0) return void openViewer(pictures, at, this.pictureActions());
+        // Finished but not written into the message yet (it streams, or its editor is open):
+        // the viewer shows it alone; its actions wait until it is written.
+        const picture = { messageIndex, ordinal, src: img.getAttribute('src') ?? '', prompt: img.alt, sent: img.title || img.alt, name: String(message.name ?? '') };
+        openViewer([picture], 0, this.pictureActions());
+    }
+
+    /** The gallery of the open chat. */
+    openGallery() {
+        return openGallery(collectPictures(ctx().chat), this.pictureActions());
+    }
+
+    /**
+     * What the viewer and the gallery do with a picture. Each finds the picture's message
+     * again and checks the picture is still there: the chat may have changed meanwhile.
+     * @returns {import('./ui/viewer.js').PictureActions}
+     */
+    pictureActions() {
+        /** @param {import('./core/gallery.js').Picture} picture */
+        const find = (picture) => {
+            const message = ctx().chat[picture.messageIndex];
+            const text = message?.mes ?? '';
+            const tag = parseTags(text)[picture.ordinal];
+            if (!message || !tag || imageAfter(text, tag)?.src !== picture.src) throw new Error(t`That picture is no longer in the chat.`);
+            return { message, tag };
+        };
+        /** @param {import('./core/gallery.js').Picture} picture */
+        const editable = (picture) => {
+            const message = ctx().chat[picture.messageIndex];
+            if ((message && this.pipeline.isStreaming(message)) || isStreamingInto(picture.messageIndex)) {
+                throw new Error(t`That message is still being written. Try again when the reply has finished.`);
             }
-            await this.rewrite(message, message.swipe_id ?? 0, (text) => {
-                const tag = parseTags(text)[ordinal];
-                return tag ? replaceTagPrompt(text, tag, edited.trim()) : null;
-            });
-            await this.pipeline.redrawOne(message, ordinal, this.rewrite);
-        } else if (choice === 3) {
-            await this.rewrite(message, message.swipe_id ?? 0, (text) => removeImageAt(text, ordinal));
-        }
+            return find(picture);
+        };
+        return {
+            regenerate: async (picture) => {
+                const { message } = editable(picture);
+                await this.pipeline.redrawOne(message, picture.ordinal, this.rewrite);
+            },
+            edit: async (picture) => {
+                const { message, tag } = editable(picture);
+                const prompt = tag.prompt;
+                const c = ctx();
+                const edited = await c.callGenericPopup(t`Edit the image prompt, then it is drawn again:`, c.POPUP_TYPE.INPUT, prompt, { rows: 4 });
+                if (typeof edited !== 'string' || !edited.trim() || edited.trim() === prompt) return;
+                if (encodePrompt(edited.trim().replace(/\s+/g, ' ')).length > MAX_PROMPT_CHARS) {
+                    toast(t`That prompt is too long for an image tag (at most ${MAX_PROMPT_CHARS} characters, quotes and < > counting more). Nothing was changed.`, 'warning');
+                    return;
+                }
+                await this.rewrite(message, message.swipe_id ?? 0, (text) => {
+                    const now = parseTags(text)[picture.ordinal];
+                    return now ? replaceTagPrompt(text, now, edited.trim()) : null;
+                });
+                await this.pipeline.redrawOne(message, picture.ordinal, this.rewrite);
+            },
+            remove: async (picture) => {
+                const { message } = editable(picture);
+                await this.rewrite(message, message.swipe_id ?? 0, (text) => removeImageAt(text, picture.ordinal));
+            },
+            goTo: async (picture) => {
+                const image = await showPicture(picture);
+                if (!image) toast(t`That picture is not shown in the chat. Load earlier messages, or check that the message is still there.`, 'warning');
+            },
+        };
     }
 
     install() {
@@ -187,7 +232,7 @@ export class ManualGeneration {
             if (target instanceof HTMLImageElement && target.matches('.mes_text img[data-iig]')) {
                 event.preventDefault();
                 event.stopPropagation();
-                void this.onImage(target).catch((e) => log.error(e));
+                this.onImage(target);
                 return;
             }
             const failed = target.closest?.('.mes_text [data-iig-state="failed"], .mes_text [data-iig-state="over"]');
@@ -197,6 +242,22 @@ export class ManualGeneration {
                 this.onFailed(/** @type {HTMLElement} */ (failed));
             }
         }, true);
+        // The gallery in the wand menu (SillyTavern shows the menu's button once it has items).
+        const menu = document.getElementById('extensionsMenu');
+        if (menu && !document.getElementById('iig_gallery_wand')) {
+            const item = document.createElement('div');
+            item.id = 'iig_gallery_wand';
+            item.className = 'list-group-item flex-container flexGap5 interactable';
+            item.tabIndex = 0;
+            const icon = document.createElement('div');
+            icon.className = 'fa-solid fa-images extensionsMenuExtensionButton';
+            const label = document.createElement('span');
+            label.textContent = tk('iig_gallery_menu', 'Inline Images gallery');
+            label.setAttribute('data-i18n', 'iig_gallery_menu');
+            item.append(icon, label);
+            item.addEventListener('click', () => this.openGallery());
+            menu.append(item);
+        }
         const { eventSource, eventTypes: E } = ctx();
         const sync = () => requestAnimationFrame(() => this.syncButtons());
         for (const name of ['CHARACTER_MESSAGE_RENDERED', 'MESSAGE_UPDATED', 'MESSAGE_SWIPED', 'CHAT_CHANGED', 'MORE_MESSAGES_LOADED', 'MESSAGE_DELETED']) {
@@ -221,6 +282,12 @@ export class ManualGeneration {
         const c = ctx();
         const { SlashCommandParser, SlashCommand, SlashCommandArgument, SlashCommandNamedArgument, ARGUMENT_TYPE, SlashCommandEnumValue } = c;
         if (!SlashCommandParser?.addCommandObject || !SlashCommand?.fromProps) return log.warn('slash commands unavailable');
+        SlashCommandParser.addCommandObject(SlashCommand.fromProps({
+            name: 'iig-gallery',
+            callback: async () => String(this.openGallery().querySelectorAll('.iig-gallery-thumb').length),
+            returns: t`the number of pictures in the gallery`,
+            helpString: `<div>${t`Opens the gallery of every Inline Images picture in this chat.`}</div>`,
+        }));
         const modes = ['replace', 'append'];
         SlashCommandParser.addCommandObject(SlashCommand.fromProps({
             name: 'inline-images',
@@ -248,39 +315,35 @@ export class ManualGeneration {
     }
 }
 
+/**
+ * Scroll the chat to a picture, loading earlier messages first when it is above them, and
+ * flash it. Resolves to the picture's element, or null when it is not shown.
+ * @param {import('./core/gallery.js').Picture} picture
+ */
+async function showPicture(picture) {
+    const block = () => document.querySelector(`#chat .mes[mesid="${picture.messageIndex}"]`);
+    // "Show more messages" loads the earlier ones a page at a time.
+    for (let page = 0; !block() && page < 100; page++) {
+        const more = document.getElementById('show_more_messages');
+        if (!more) break;
+        more.click();
+        for (let wait = 0; wait < 50 && !block() && document.getElementById('show_more_messages') === more; wait++) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+    }
+    const found = block();
+    if (!found) return null;
+    const text = ctx().chat[picture.messageIndex]?.mes ?? '';
+    const nth = collectPictures([{ mes: text }]).findIndex((p) => p.ordinal === picture.ordinal);
+    const image = found.querySelectorAll('.mes_text img[data-iig]')[nth] ?? found;
+    image.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    image.classList.add('iig-flash');
+    setTimeout(() => image.classList.remove('iig-flash'), 2000);
+    return image;
+}
+
 /** @param {number} messageId */
 function isStreamingInto(messageId) {
     const sp = ctx().streamingProcessor;
     return Boolean(sp && !sp.isFinished && sp.messageId === messageId);
-}
-
-/**
- * The ordinal of the tag shown as the `index`-th placeholder: the display puts one, in tag
- * order, for each tag without an image whose job has a state.
- * @param {string} text @param {Map<number, any>|null} states @param {number} index
- */
-export function placeholderOrdinal(text, states, index) {
-    if (index < 0 || !states) return -1;
-    let seen = 0;
-    const tags = parseTags(text);
-    for (let ordinal = 0; ordinal < tags.length; ordinal++) {
-        if (imageAfter(text, tags[ordinal])) continue;
-        const state = states.get(ordinal);
-        if (state && ['pending', 'failed', 'ready', 'over'].includes(state.status) && seen++ === index) return ordinal;
-    }
-    return -1;
-}
-
-/**
- * The ordinal of the tag whose image is the `index`-th of our images in the text.
- * @param {string} text @param {number} index
- */
-export function imageOrdinal(text, index) {
-    if (index < 0) return -1;
-    let seen = 0;
-    const tags = parseTags(text);
-    for (let ordinal = 0; ordinal < tags.length; ordinal++) {
-        if (imageAfter(text, tags[ordinal]) && seen++ === index) return ordinal;
-    }
-    return -1;
 }

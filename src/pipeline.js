@@ -25,6 +25,7 @@ import { log } from './log.js';
  * @property {(prompt: string) => {prompt: string, seed: number | null} | null} [compose] what to send for a tag's prompt, read in the chat the job starts in
  * @property {(job: Job) => Promise<'written'|'held'|'gone'|'unchanged'>} commit hand a finished picture (job.src) to its message
  * @property {(message: ChatMessage) => void} changed the message's display should refresh
+ * @property {(message: ChatMessage) => void} [settled] a job of the message is over (written, handed on or dropped)
  * @property {(seconds: number) => string} [timedOut] the reason shown for a timed-out image (translated by the caller)
  * @property {(message: ChatMessage) => number} [indexOf] where the message is in the open chat (-1: not there)
  * @property {() => boolean} [loaded] whether the open chat's messages are in memory (not while SillyTavern opens one)
@@ -352,6 +353,7 @@ export class Pipeline {
             result = 'gone';
         }
         this.jobs.delete(job);
+        this.deps.settled?.(job.message);
         if (result === 'gone') log.info(`dropped image for "${job.prompt}": its message or tag is gone`);
     }
 
@@ -360,6 +362,7 @@ export class Pipeline {
         job.status = 'dropped';
         job.controller.abort(new Error(why));
         this.jobs.delete(job);
+        this.deps.settled?.(job.message);
         log.debug(`job ${job.id} dropped: ${why}`);
     }
 

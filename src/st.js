@@ -43,10 +43,13 @@ export function missingApi() {
     return REQUIRED.filter((name) => c[name] === undefined);
 }
 
-/** @param {string} message @param {'info'|'warning'|'error'|'success'} [kind] */
-export function toast(message, kind = 'info') {
+/**
+ * @param {string} message @param {'info'|'warning'|'error'|'success'} [kind]
+ * @param {{timeOut?: number, closeButton?: boolean}} [options] toastr's own
+ */
+export function toast(message, kind = 'info', options) {
     const toastr = /** @type {any} */ (globalThis).toastr;
-    if (toastr?.[kind]) toastr[kind](message, 'Inline Images');
+    if (toastr?.[kind]) toastr[kind](message, 'Inline Images', options);
     else log.info(message);
 }
 

@@ -104,8 +104,9 @@ def last_index(page: Page) -> int:
     return int(page.evaluate("() => SillyTavern.getContext().chat.length - 1"))
 
 
-def open_extension_drawer(page: Page) -> None:
-    """Open the Extensions panel and Inline Images' drawer in it, as a user does."""
+def open_extension_drawer(page: Page, open_sections: bool = True) -> None:
+    """Open the Extensions panel and Inline Images' drawer in it, as a user does (with all
+    of its sections open, unless told otherwise)."""
     panel = page.locator("#rm_extensions_block")
     if not panel.is_visible():
         page.click("#extensions-settings-button .drawer-toggle")
@@ -118,6 +119,11 @@ def open_extension_drawer(page: Page) -> None:
         if (!content.is(':animated') && content.css('display') === 'none') $('#inline_images_settings .inline-drawer-toggle').trigger('click');
     }""")
     page.locator("#inline_images_settings .inline-drawer-content").wait_for(state="visible")
+    if open_sections:
+        # Basics is open at first, the other sections closed: open them all, as a user
+        # looking for a setting does.
+        page.evaluate("""() => document.querySelectorAll('#inline_images_settings details.iig-group')
+            .forEach((d) => { d.open = true; })""")
 
 
 def set_field(page: Page, selector: str, value: str) -> None:

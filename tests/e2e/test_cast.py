@@ -290,7 +290,7 @@ def test_the_pictures_actions_show_the_prompt_as_sent(
     expect(picture).to_have_count(1, timeout=30_000)
     assert MARA_LOOK in str(picture.get_attribute("title")), "the hover text is the prompt as sent"
     picture.click()
-    dialog = page.locator("dialog[open]")
-    expect(dialog.locator(".iig-popup-prompt").first).to_have_text(prompt)
-    expect(dialog.locator(".iig-popup-sent")).to_contain_text(MARA_LOOK)
+    dialog = page.locator("dialog.iig-viewer[open]")
+    expect(dialog.locator(".iig-viewer-prompt")).to_have_text(prompt)
+    expect(dialog.locator(".iig-viewer-sent")).to_contain_text(MARA_LOOK)
     assert avatar

@@ -148,15 +148,15 @@ def test_hostile_prompts_in_failed_boxes_the_action_menu_edit_prompt_and_the_sla
     page.evaluate("""async () => { try { await SillyTavern.getContext().executeSlashCommandsWithOptions('/inline-images "<img src=x onerror=alert(1)>"'); } catch {} }""")
     page.wait_for_timeout(500)
     assert_nothing_ran(page)
-    # The action menu shows the prompt as text.
+    # The viewer shows the prompt as text.
     picture = last.locator("img[data-iig]").first
     picture.click()
-    popup = page.locator("dialog[open] .iig-popup-prompt")
+    popup = page.locator("dialog.iig-viewer[open] .iig-viewer-prompt")
     expect(popup).to_have_text(normalised(sample[0]))
     assert popup.evaluate("el => el.children.length") == 0
     assert_nothing_ran(page)
     # Edit prompt: a new hostile prompt goes into the tag encoded and is drawn exactly.
-    stpage.popup_click(page, "Edit prompt")
+    page.locator("dialog.iig-viewer[open] .iig-viewer-edit").click()
     new_prompt = HOSTILE[16]  # an iframe with srcdoc
     stpage.popup_input(page, new_prompt)
     index = stpage.last_index(page)

@@ -89,7 +89,7 @@ def test_replace_redraws_every_image(page: Page, llm: StandInLLM, images: StandI
     assert text.count("<img data-iig") == 2 and tag("a blue door") in text
 
 
-def test_image_actions_regenerate_edit_and_delete(page: Page, llm: StandInLLM, images: StandInImageServer,
+def test_the_viewers_regenerate_edit_and_delete_change_the_saved_message(page: Page, llm: StandInLLM, images: StandInImageServer,
                                                   sillytavern: SillyTavern) -> None:
     llm.queue(TWO)
     stpage.send(page, "Now.")
@@ -100,12 +100,12 @@ def test_image_actions_regenerate_edit_and_delete(page: Page, llm: StandInLLM, i
     first_src = pictures.nth(0).get_attribute("src")
 
     pictures.nth(0).click()
-    stpage.popup_click(page, "Regenerate")
+    page.locator("dialog.iig-viewer[open] .iig-viewer-regenerate").click()
     wait_until(lambda: images_in(saved_text(sillytavern, page, index))[0][0] != first_src, what="first image redrawn")
     assert len(images.requests) == 3
 
     pictures.nth(1).click()
-    stpage.popup_click(page, "Edit prompt")
+    page.locator("dialog.iig-viewer[open] .iig-viewer-edit").click()
     stpage.popup_input(page, 'a green window with "red" shutters')
     def second_title() -> str:
         found = images_in(saved_text(sillytavern, page, index))
@@ -117,7 +117,7 @@ def test_image_actions_regenerate_edit_and_delete(page: Page, llm: StandInLLM, i
     assert images.prompts()[-1].endswith('a green window with "red" shutters')
 
     pictures.nth(0).click()
-    stpage.popup_click(page, "Delete image")
+    page.locator("dialog.iig-viewer[open] .iig-viewer-delete").click()
     wait_until(lambda: len(images_in(saved_text(sillytavern, page, index))) == 1, what="one image left")
     assert tag("a blue door") in saved_text(sillytavern, page, index), "the tag stays"
     expect(pictures).to_have_count(1)

@@ -385,7 +385,11 @@ def test_readme_screenshots_of_a_streaming_reply_and_the_drawer(page: Page, llm:
     stpage.wait_idle(page)
     expect(mes.locator("img[data-iig]")).to_have_count(2, timeout=30_000)
 
-    stpage.open_extension_drawer(page)
+    # The drawer as a new user first sees it: Basics open, the other sections closed.
+    page.evaluate("() => localStorage.removeItem('inline-images-open-sections')")
+    stpage.open_extension_drawer(page, open_sections=False)
+    page.evaluate("""() => document.querySelectorAll('#inline_images_settings details.iig-group')
+        .forEach((d) => { d.open = d.dataset.iigGroup === 'basics'; })""")
     page.set_viewport_size({"width": 1280, "height": 2400})
     page.locator("#inline_images_settings").screenshot(path=str(REPO_ROOT / "docs" / "drawer.png"))
 

@@ -1,0 +1,63 @@
+// @ts-check
+/**
+ * The gallery: every picture of the open chat in a grid, grouped by message in story order.
+ * Thumbnails load lazily (only those scrolled into view), so a chat of hundreds opens at once.
+ */
+import { t, tk } from '../st.js';
+import { groupByMessage, safeImageUrl } from '../core/gallery.js';
+import { button, createOverlay, el } from './overlay.js';
+import { openViewer } from './viewer.js';
+
+/** @typedef {import('../core/gallery.js').Picture} Picture */
+
+/**
+ * @param {Picture[]} pictures the chat's pictures, in reading order
+ * @param {import('./viewer.js').PictureActions} actions
+ * @returns {HTMLDialogElement}
+ */
+export function openGallery(pictures, actions) {
+    const overlay = createOverlay('iig-gallery', tk('iig_gallery', 'Pictures of this chat'));
+    const { dialog, body } = overlay;
+    const head = el('div', 'iig-gallery-head');
+    const title = el('h3', 'iig-gallery-title', tk('iig_gallery', 'Pictures of this chat'));
+    const count = el('span', 'iig-gallery-count', t`${pictures.length} picture(s) in this chat`);
+    const close = button('iig-gallery-close', 'fa-xmark', tk('iig_close', 'Close'), () => overlay.close(), { iconOnly: true, shortcut: 'Esc' });
+    head.append(title, count, close);
+    const groups = el('div', 'iig-gallery-groups');
+    body.append(head, groups);
+    if (!pictures.length) {
+        groups.append(el('p', 'iig-gallery-empty', t`No pictures in this chat yet. They appear here as replies are illustrated.`));
+    }
+    for (const group of groupByMessage(pictures)) {
+        const section = el('section', 'iig-gallery-group');
+        section.dataset.mesid = String(group.messageIndex);
+        const groupHead = el('div', 'iig-gallery-group-head');
+        const goTo = button('iig-gallery-goto', 'fa-location-arrow', tk('iig_go_to_message', 'Go to message'), () => {
+            overlay.close();
+            void actions.goTo(group.pictures[0].picture);
+        });
+        groupHead.append(el('span', 'iig-gallery-message', `#${group.messageIndex} ${group.name}`), goTo);
+        const grid = el('div', 'iig-gallery-grid');
+        for (const { picture, at } of group.pictures) {
+            const thumb = el('button', 'iig-gallery-thumb');
+            thumb.type = 'button';
+            thumb.title = picture.prompt;
+            thumb.setAttribute('aria-label', picture.prompt);
+            thumb.dataset.at = String(at);
+            const url = safeImageUrl(picture.src, location.href);
+            const image = el('img', 'iig-gallery-image');
+            image.loading = 'lazy';
+            image.decoding = 'async';
+            image.alt = picture.prompt;
+            if (url) image.src = url;
+            thumb.append(image);
+            thumb.addEventListener('click', () => openViewer(pictures, at, actions));
+            grid.append(thumb);
+        }
+        section.append(groupHead, grid);
+        groups.append(section);
+    }
+    overlay.open();
+    (/** @type {HTMLElement} */ (dialog.querySelector('.iig-gallery-thumb')) ?? close).focus();
+    return dialog;
+}
