@@ -48,8 +48,14 @@ const MAX_SWITCH_REDRAWS = 3;
 
 /** How often a picture whose file another picture overwrote is drawn again. */
 const MAX_REDRAWS = 2;
-/** Recent result paths remembered to spot two pictures saved under one name. */
-const MAX_KNOWN_PATHS = 500;
+/**
+ * Result paths are remembered this long to spot two pictures saved under one name. Names are
+ * the time of the save to the millisecond, so only pictures saved together can share one;
+ * a bound in time also keeps jobs (and their messages) of chats long closed from being held.
+ */
+const KNOWN_PATH_MS = 60_000;
+/** And at most this many. */
+const MAX_KNOWN_PATHS = 200;
 
 /** @typedef {{scanner: TagScanner, base: number, swipeId: number}} StreamState */
 
@@ -65,7 +71,7 @@ export class Pipeline {
         const s = deps.settings();
         this.limiter = createLimiter({ maxConcurrent: s.maxConcurrent, minIntervalMs: s.minIntervalMs });
         this.nextId = 1;
-        /** Which job each recent result path belongs to. @type {Map<string, Job>} */
+        /** Which job each recent result path belongs to, and since when. @type {Map<string, {job: Job, at: number}>} */
         this.paths = new Map();
         /** Retry pauses under way (for the idle check). */
         this.pausing = 0;
@@ -313,7 +319,7 @@ export class Pipeline {
      */
     claimPath(job) {
         const src = /** @type {string} */ (job.src);
-        const owner = this.paths.get(src);
+        const owner = this.paths.get(src)?.job;
         this.paths.delete(src);
         if (!owner || owner === job || owner.status === 'dropped') {
             this.remember(src, job);
@@ -337,8 +343,13 @@ export class Pipeline {
 
     /** @param {string} src @param {Job} job */
     remember(src, job) {
-        this.paths.set(src, job);
-        if (this.paths.size > MAX_KNOWN_PATHS) this.paths.delete(/** @type {string} */ (this.paths.keys().next().value));
+        const now = Date.now();
+        this.paths.set(src, { job, at: now });
+        // Oldest first (an entry is deleted before it is set again).
+        for (const [path, known] of this.paths) {
+            if (this.paths.size <= MAX_KNOWN_PATHS && now - known.at < KNOWN_PATH_MS) break;
+            this.paths.delete(path);
+        }
     }
 
     /** @param {Job} job */

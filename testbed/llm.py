@@ -57,6 +57,10 @@ class LLMRequest:
     completed: bool = False
     reply: Reply | None = None  # what was answered (scripted, or the storyteller's)
     sent: str = ""  # the reply text written so far: all of it once completed, less when stopped
+    # Streamed replies, for benchmarks: (time.monotonic() just after the chunk was written,
+    # len(sent) after it) per text chunk, and when the final chunk and [DONE] were written.
+    chunk_times: list[tuple[float, int]] = field(default_factory=list)
+    ended: float | None = None
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -232,10 +236,12 @@ class StandInLLM(StandIn):
                     piece = part[i:i + settings.chunk_chars]
                     await response.write(f"data: {json.dumps(make_chunk(piece))}\n\n".encode())
                     record.sent += piece
+                    record.chunk_times.append((time.monotonic(), len(record.sent)))
                     if settings.chunk_delay:
                         await asyncio.sleep(settings.chunk_delay)
             await response.write(f"data: {json.dumps(final_chunk)}\n\n".encode())
             await response.write(b"data: [DONE]\n\n")
+            record.ended = time.monotonic()
             record.completed = True
             await response.write_eof()
         except (ConnectionResetError, asyncio.CancelledError):

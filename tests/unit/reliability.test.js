@@ -304,3 +304,15 @@ test('max pictures per reply: tags past it wait for a click, and a click draws t
     await allDone(p);
     assert.deepEqual(drawn.sort(), ['a', 'b', 'd']);
 });
+
+test('the paths remembered to spot a shared file are bounded, however many pictures come', async () => {
+    let n = 0;
+    const { p, chat } = world(async () => `/img/${++n}.png`);
+    const message = { mes: Array.from({ length: 260 }, (_, i) => `<img-prompt="p${i}">`).join(' '), swipe_id: 0 };
+    chat.push(message);
+    p.messageFinished(message);
+    await allDone(p);
+    assert.equal(n, 260);
+    assert.ok(p.paths.size <= 200, `${p.paths.size} paths held`);
+    assert.ok(p.paths.has('/img/260.png'), 'the newest are the ones kept');
+});
