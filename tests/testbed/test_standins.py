@@ -265,8 +265,9 @@ def test_together_answers_a_batch_at_the_same_moment(images: StandInImageServer)
         assert [f.result(5) for f in [*early, last]] == [200, 200, 200]
     answered = [r.answered for r in images.requests if r.answered is not None]
     assert len(answered) == 3
-    # Same loop iteration on the server; back to back at the client.
-    assert max(answered) - min(answered) < 0.005, answered
+    # Released together, long before the third: answered as one batch (the spread is the
+    # server writing three responses in a row, a few ms on a loaded machine), not 0.3 s apart.
+    assert max(answered) - min(answered) < 0.1, answered
     assert max(received.values()) - min(received.values()) < 0.1, received
 
 
