@@ -48,11 +48,32 @@ export class SeedGuard {
 const seeds = new SeedGuard(() => ctx().extensionSettings?.sd);
 
 /**
+ * Before 1.16.0 Image Generation names a saved picture to the second (humanizedDateTime in
+ * RossAscends-mods.js has no milliseconds), so two pictures saved in one second share a file.
+ * There our draws go one at a time, and each lets the next one start only once the clock has
+ * passed into the next second: no two saves share a name.
+ */
+const coarseNames = () => {
+    const stamp = ctx().humanizedDateTime;
+    return typeof stamp === 'function' && !/ms$/.test(String(stamp()));
+};
+let coarseQueue = Promise.resolve();
+const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
+
+/**
  * Draw one prompt with the user's Image Generation source.
  * @param {string} prompt @param {AbortSignal} signal @param {number | null} [seed] the chat's seed
  * @returns {Promise<string>} the image URL; rejects with a readable Error
  */
-export async function draw(prompt, signal, seed = null) {
+export function draw(prompt, signal, seed = null) {
+    if (!coarseNames()) return drawNow(prompt, signal, seed);
+    const mine = coarseQueue.then(() => (signal.aborted ? Promise.reject(signal.reason) : drawNow(prompt, signal, seed)));
+    coarseQueue = mine.catch(() => undefined).then(nextSecond);
+    return mine;
+}
+
+/** @param {string} prompt @param {AbortSignal} signal @param {number | null} seed @returns {Promise<string>} */
+async function drawNow(prompt, signal, seed) {
     const sd = sdCommand();
     if (!sd) throw Object.assign(new Error(t`the Image Generation extension is not available`), { permanent: true, notice: 'no-sd' });
     // `/sd` treats a few words (you, me, scene, ...) as modes; a trailing period keeps them prompts.

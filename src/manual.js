@@ -280,7 +280,7 @@ export class ManualGeneration {
 
     registerCommand() {
         const c = ctx();
-        const { SlashCommandParser, SlashCommand, SlashCommandArgument, SlashCommandNamedArgument, ARGUMENT_TYPE, SlashCommandEnumValue } = c;
+        const { SlashCommandParser, SlashCommand, SlashCommandArgument, SlashCommandNamedArgument, ARGUMENT_TYPE } = c;
         if (!SlashCommandParser?.addCommandObject || !SlashCommand?.fromProps) return log.warn('slash commands unavailable');
         SlashCommandParser.addCommandObject(SlashCommand.fromProps({
             name: 'iig-gallery',
@@ -305,7 +305,8 @@ export class ManualGeneration {
             returns: t`the number of images added to the message`,
             namedArgumentList: [SlashCommandNamedArgument.fromProps({
                 name: 'mode', description: t`replace: remove this message's generated images and draw every prompt again; append: draw only prompts without an image. Default: the setting "Default manual mode".`,
-                typeList: [ARGUMENT_TYPE.STRING], enumList: modes.map((m) => new SlashCommandEnumValue(m)), forceEnum: true,
+                // Plain strings: SillyTavern wraps them (getContext() has no SlashCommandEnumValue before 1.17.0).
+                typeList: [ARGUMENT_TYPE.STRING], enumList: modes, forceEnum: true,
             })],
             unnamedArgumentList: [SlashCommandArgument.fromProps({
                 description: t`the message id to illustrate (default: the last message)`, typeList: [ARGUMENT_TYPE.NUMBER],
