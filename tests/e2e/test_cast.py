@@ -124,7 +124,7 @@ def test_an_appearance_set_in_the_drawer_is_saved_in_the_card_and_reaches_prompt
     row.locator(".iig-member-save").click()
     expect(member_row(page, avatar).locator(".iig-member-source")).to_contain_text("saved in the card")
     # The README's picture of the Characters section.
-    page.locator("#inline_images_settings .iig-section").scroll_into_view_if_needed()
+    page.locator('#inline_images_settings details.iig-group[data-iig-group="characters"]').scroll_into_view_if_needed()
     page.locator("#inline_images_cast").screenshot(path=str(REPO_ROOT / "docs" / "characters.png"))
 
     named, unnamed = "Mara's hands on the ship's wheel, stormy sea", "a quiet harbour at dawn, fishing boats"
