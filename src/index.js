@@ -3,12 +3,11 @@
  * Inline Images: entry point. Wires SillyTavern's events to the pipeline; the logic lives in
  * the modules (pure ones under core/).
  */
-import { ctx, missingApi, toast, toastOnce, t, tk } from './st.js';
+import { ctx, missingApi, toast, toastOnce, t } from './st.js';
 import { loadSettings } from './settings.js';
 import { log, setLogLevel } from './log.js';
 import { Pipeline } from './pipeline.js';
 import { GenerationTracker } from './generation.js';
-import { renderForDisplay } from './core/display.js';
 import { pruneChatCompletion, pruneText } from './core/prune.js';
 import { identify, locate } from './core/identity.js';
 import { ChatSaver } from './chat-save.js';
@@ -24,6 +23,7 @@ import { draw } from './draw.js';
 import { castForPrompt, composeForCast } from './cast-store.js';
 import { bindCastPanel, registerAppearanceCommand } from './ui/cast-panel.js';
 import { showProgress } from './ui/progress.js';
+import { registerDisplay } from './display-hook.js';
 import { bindSections } from './ui/sections.js';
 import { checkSetup, registerCheckCommand } from './setup-check.js';
 import { PromptWriter } from './prompt-writer.js';
@@ -112,14 +112,17 @@ const refresh = perFrame((message) => {
     // A message not on screen (not rendered yet, or above "show more") has no block:
     // SillyTavern's updateMessageBlock would throw on it; it renders when shown.
     if (index >= 0 && !isBeingEdited(message) && hasBlock(index)) c.updateMessageBlock(index, message);
-    if (index >= 0) showProgress(index, message.mes ?? '', pipeline.statesFor(message));
+    showCount(message);
 });
 
-/** Update a message's "drawing n of m" count only (a job of it is over). */
-const progress = perFrame((message) => {
+/** A message's "drawing n of m" count. @param {import('./types').ChatMessage} message */
+function showCount(message) {
     const index = ctx().chat.indexOf(message);
     if (index >= 0) showProgress(index, message.mes ?? '', pipeline.statesFor(message));
-});
+}
+
+/** Update the count only (a job of the message is over), once per frame. */
+const progress = perFrame(showCount);
 
 /** CHAT_COMPLETION_PROMPT_READY: prune our images, add the meta-prompt last. */
 function onPromptReady(/** @type {{chat: any[], dryRun: boolean}} */ data) {
@@ -187,88 +190,6 @@ function registerEvents() {
         promptWriter.prune();
     });
     eventSource.on(E.MESSAGE_SWIPED, () => promptWriter.prune());
-}
-
-/** Translated once per call: cheap, and follows a language switch without a reload. */
-const placeholderLabels = () => ({
-    pending: tk('iig_drawing', 'drawing…'),
-    failed: tk('iig_image_failed', 'image failed (hover for details, click to retry)'),
-    over: tk('iig_over_limit', 'not drawn (over the limit), click to draw'),
-    attempt: (/** @type {number} */ n, /** @type {number} */ of) => t`drawing… (attempt ${n} of ${of})`,
-});
-
-/**
- * What the reader sees of a reply's text: tags hidden, our images and placeholders in place.
- * @param {string} mes @param {any} message the chat message, if known
- */
-function displayText(mes, message) {
-    // While a continue streams, the text lacks the images of its earlier part.
-    mes = replies.displayText(message, mes);
-    const states = message && pipeline ? pipeline.statesFor(message) : null;
-    // Only text still streaming can end in a tag that is not finished yet; a final text
-    // shows everything but its tags and broken tags (an unclosed quote must not hide the
-    // rest of the story).
-    const streaming = Boolean(message) && (pipeline?.isStreaming(message) || replies?.streamingTarget()?.message === message);
-    const shown = renderForDisplay(mes, states, { hideUnfinished: streaming, labels: states ? placeholderLabels() : undefined });
-    // The prompt writer is at work on this reply: say so under it.
-    return message && promptWriter?.isWriting(message)
-        ? `${shown}\n\n<span data-iig-state="writing">${tk('iig_writing_prompts', 'writing image prompts…')}</span>` : shown;
-}
-
-function registerDisplayHook() {
-    const formatter = ctx().messageFormatter;
-    if (!formatter?.addHook) {
-        registerDisplayFallback();
-        return;
-    }
-    formatter.addHook((/** @type {string} */ mes, /** @type {any} */ fctx) => {
-        if (fctx?.isUser || fctx?.isSystem || typeof mes !== 'string') return mes;
-        return displayText(mes, ctx().chat[fctx?.messageId]);
-    }, { stage: formatter.stage?.BEFORE_REGEX ?? 'beforeRegex', order: formatter.order?.EARLY ?? 10 });
-}
-
-/**
- * SillyTavern before 1.19.0 has no message formatter hooks. Whenever it writes a reply's
- * text into the page (streaming ticks, updateMessageBlock, chat load), render it again from
- * our display text. A MutationObserver runs before the next paint, so the raw text never shows.
- */
-function registerDisplayFallback() {
-    const chat = document.getElementById('chat');
-    if (!chat || typeof ctx().messageFormatting !== 'function') {
-        log.info('no message formatter hooks and no #chat: images appear when a reply ends');
-        return;
-    }
-    /** @param {Element} el */
-    const rerender = (el) => {
-        const block = el.closest('.mes');
-        const index = Number(block?.getAttribute('mesid'));
-        const c = ctx();
-        const message = c.chat[index];
-        if (!message || message.is_user || message.is_system || isBeingEdited(message) || el.querySelector('textarea')) return;
-        const raw = message.extra?.display_text ?? message.mes;
-        if (typeof raw !== 'string') return;
-        const shown = displayText(raw, message);
-        if (shown === raw) return; // nothing of ours in it: SillyTavern's rendering stands
-        el.innerHTML = c.messageFormatting(shown, message.name, false, false, index);
-    };
-    const observer = new MutationObserver((records) => {
-        /** @type {Set<Element>} */
-        const targets = new Set();
-        for (const record of records) {
-            const target = record.target instanceof Element ? record.target : record.target.parentElement;
-            const text = target?.closest('.mes_text');
-            if (text) targets.add(text);
-            for (const node of record.addedNodes) {
-                if (!(node instanceof Element)) continue;
-                if (node.matches('.mes_text')) targets.add(node);
-                for (const inner of node.querySelectorAll('.mes_text')) targets.add(inner);
-            }
-        }
-        for (const el of targets) rerender(el);
-        observer.takeRecords(); // our own writes
-    });
-    observer.observe(chat, { childList: true, subtree: true, characterData: true });
-    log.info('this SillyTavern has no message formatter hooks (1.19.0+): the display follows its renders instead');
 }
 
 /** @param {number} percent */
@@ -370,7 +291,7 @@ function init() {
         keepReply: () => void saver.saveNow(),
     });
     /** @type {any} */ (globalThis).inlineImagesInterceptor = interceptor;
-    registerDisplayHook();
+    registerDisplay({ pipeline, replies, promptWriter });
     registerEvents();
     const manual = new ManualGeneration(pipeline, () => settings, rewrite, (message) => promptWriter.run(message));
     manual.install();

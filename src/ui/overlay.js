@@ -37,13 +37,6 @@ export function createOverlay(className, label) {
     };
 }
 
-/** Close every overlay of ours (the viewer over the gallery, say). */
-export function closeOverlays() {
-    for (const dialog of [...document.querySelectorAll('dialog.iig-overlay')].reverse()) {
-        if (dialog instanceof HTMLDialogElement && dialog.open) dialog.close();
-    }
-}
-
 /**
  * An element with a class and, optionally, its text.
  * @template {keyof HTMLElementTagNameMap} K

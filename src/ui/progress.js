@@ -34,7 +34,3 @@ export function showProgress(index, text, states) {
     badge.textContent = t`drawing picture ${progress.current} of ${progress.total}`;
 }
 
-/** Take every count away (a chat was opened: its blocks are new). */
-export function clearProgress() {
-    for (const badge of document.querySelectorAll(`#chat .${CLASS}`)) badge.remove();
-}
