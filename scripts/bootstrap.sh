@@ -20,8 +20,9 @@ PY_HASH="$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -x .venv/bin/python ] || ! stamp_ok .bootstrap-stamp-py "$PY_HASH"; then
     say "creating the Python environment in .venv"
     python3 -m venv .venv
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[test]'
+    # -qq: pip's own notices (and mirrors' warnings) are not the user's business; errors still show.
+    .venv/bin/python -m pip install -qq --upgrade pip
+    .venv/bin/python -m pip install -qq -e '.[test]'
     echo "$PY_HASH" > .bootstrap-stamp-py
 fi
 

@@ -25,3 +25,8 @@ export const log = {
     warn: at(3, console.warn),
     error: at(4, console.error),
 };
+
+/** What went wrong, as one line for the user or the log. @param {unknown} error */
+export function errorText(error) {
+    return error instanceof Error ? error.message : String(error);
+}

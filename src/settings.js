@@ -7,8 +7,8 @@
 
 export const SETTINGS_VERSION = 2;
 
-import { normaliseStore } from './core/presets.js';
-import { WRITER_PREDEFINED } from './core/writer-prompt.js';
+import { normaliseStore } from './prompts/presets.js';
+import { WRITER_PREDEFINED } from './prompts/prompt-writer-request.js';
 
 /** @typedef {import('./types').Settings} Settings */
 

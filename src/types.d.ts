@@ -47,17 +47,49 @@ export interface FieldSpec {
 
 export type JobStatus = 'pending' | 'ready' | 'failed' | 'committed' | 'dropped';
 
-/** One image to draw for one tag of one swipe of one message. */
-export interface Job {
-    id: number;
-    chatId: string;
-    /** The message object itself: it survives index shifts and is gone when deleted. */
-    message: ChatMessage;
-    swipeId: number;
-    /** Where the message was in its chat when the job started (a hint for finding it again). */
+/** Which message a picture is for, as SillyTavern saves it (see picture/identity.js). */
+export interface MessageIdentity {
+    /** Where the message was in its chat (a hint: indexes shift when messages are deleted). */
     index: number;
+    swipeId: number;
+    sendDate: string;
+    name: string;
+    isUser: boolean;
+}
+
+/** What was sent to Image Generation for a tag: the prompt with the cast's looks and the chat
+ * style, and the chat's seed (null: Image Generation's own). */
+export interface Sent {
+    prompt: string;
+    seed: number | null;
+}
+
+/**
+ * One picture, from its tag to its message: who it is for and what it became. The same record
+ * is a job's while it is drawn, is what gets written into the message, and is what is kept
+ * (in the extension settings) for a chat that is not open, read back after a reload.
+ */
+export interface PictureRecord {
+    chatId: string;
+    identity: MessageIdentity;
+    swipeId: number;
+    /** The tag's position among the swipe's tags when it was drawn (a hint: the prompt is its identity). */
     ordinal: number;
     prompt: string;
+    sent?: Sent;
+    /** The picture's file, once drawn. */
+    src?: string;
+    /** The picture this one replaces (its file holds another picture now). */
+    replaceSrc?: string;
+    /** When it was kept for a chat not open (ms since epoch). */
+    at?: number;
+}
+
+/** A picture being drawn: its record, the live message object and the attempts. */
+export interface Job extends PictureRecord {
+    id: number;
+    /** The message object itself: it survives index shifts and is gone when deleted. */
+    message: ChatMessage;
     status: JobStatus;
     /** The attempt running or last run (1-based), and how many are allowed. */
     attempt: number;
@@ -66,16 +98,20 @@ export interface Job {
     redraws: number;
     /** How often it was drawn again because Image Generation discarded it on a chat switch. */
     redrawsForSwitch: number;
-    /** The picture this job replaces (its file holds another picture now). */
-    replaceSrc?: string;
-    /** What goes to Image Generation: the prompt with the cast's looks and the chat style, and
-     * the chat's seed (null: Image Generation's own). Set when the job starts, in its chat. */
-    sent?: { prompt: string; seed: number | null };
-    src?: string;
     error?: string;
     controller: AbortController;
     /** Settles when the job is committed, failed or dropped. */
     done?: Promise<void>;
+}
+
+/** What the display shows for one tag of the swipe on screen. */
+export interface TagState {
+    status: 'pending' | 'ready' | 'failed' | 'over';
+    src?: string;
+    sent?: string;
+    error?: string;
+    attempt?: number;
+    attempts?: number;
 }
 
 export interface ChatMessage {

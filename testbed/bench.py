@@ -206,11 +206,10 @@ DEBUG_JS = """() => {
   const listeners = Object.values(c.eventSource.events).reduce((n, a) => n + (Array.isArray(a) ? a.length : 0), 0);
   const g = globalThis.inlineImages;
   if (!g) return { listeners, jobs: null };
-  const p = g.pipeline;
   const byStatus = {};
-  for (const j of p.jobs) byStatus[j.status] = (byStatus[j.status] ?? 0) + 1;
-  return { listeners, jobs: p.jobs.size, byStatus, paths: p.paths.size, streams: p.streams.size,
-           deliveries: g.deliveries?.records?.length ?? null, saverWaiting: g.saver?.waiting?.size ?? null,
+  for (const j of g.jobs.jobs) byStatus[j.status] = (byStatus[j.status] ?? 0) + 1;
+  return { listeners, jobs: g.jobs.jobs.size, byStatus, paths: g.jobs.files.paths.size, streams: g.streams.streams.size,
+           kept: g.kept?.records?.length ?? null, saverWaiting: g.saver?.waiting?.size ?? null,
            writerRunning: g.promptWriter?.running?.size ?? null, writerWaiting: g.promptWriter?.waiting?.size ?? null,
            manualBusy: g.manual?.busy?.size ?? null };
 }"""
@@ -670,7 +669,7 @@ class Bench:
         n = last_on["replies"]
         rows.append((f"memory: jobs held 0 -> {n}", f"{first_on['jobs']} -> {last_on['jobs']} {last_on.get('byStatus') or ''}",
                      "no growth", verdict(last_on["jobs"] <= first_on["jobs"])))
-        rows.append((f"memory: delivery records 0 -> {n}", f"{first_on['deliveries']} -> {last_on['deliveries']}", "bounded", ""))
+        rows.append((f"memory: kept pictures 0 -> {n}", f"{first_on['kept']} -> {last_on['kept']}", "bounded", ""))
         rows.append((f"memory: recent paths 0 -> {n}", f"{first_on['paths']} -> {last_on['paths']}", "bounded (60 s, at most 200)", ""))
         rows.append((f"memory: listeners 0 -> {n}", f"on {first_on['listeners']} -> {last_on['listeners']} / "
                      f"off {first_off['listeners']} -> {last_off['listeners']}", "no growth",

@@ -4,11 +4,12 @@
  * Thumbnails load lazily (only those scrolled into view), so a chat of hundreds opens at once.
  */
 import { t, tk } from '../st.js';
-import { groupByMessage, safeImageUrl } from '../core/gallery.js';
+import { groupByMessage } from '../format/chat-pictures.js';
+import { safeImageUrl } from '../format/urls.js';
 import { button, createOverlay, el } from './overlay.js';
 import { openViewer } from './viewer.js';
 
-/** @typedef {import('../core/gallery.js').Picture} Picture */
+/** @typedef {import('../format/chat-pictures.js').ChatPicture} Picture */
 
 /**
  * @param {Picture[]} pictures the chat's pictures, in reading order
@@ -60,4 +61,21 @@ export function openGallery(pictures, actions) {
     overlay.open();
     (/** @type {HTMLElement} */ (dialog.querySelector('.iig-gallery-thumb')) ?? close).focus();
     return dialog;
+}
+
+/**
+ * "Inline Images gallery" in the wand menu (SillyTavern shows the menu's button once it has items).
+ * @param {() => void} open
+ */
+export function addToWandMenu(open) {
+    const menu = document.getElementById('extensionsMenu');
+    if (!menu || document.getElementById('iig_gallery_wand')) return;
+    const item = el('div', 'list-group-item flex-container flexGap5 interactable');
+    item.id = 'iig_gallery_wand';
+    item.tabIndex = 0;
+    const label = el('span', '', tk('iig_gallery_menu', 'Inline Images gallery'));
+    label.setAttribute('data-i18n', 'iig_gallery_menu');
+    item.append(el('div', 'fa-solid fa-images extensionsMenuExtensionButton'), label);
+    item.addEventListener('click', open);
+    menu.append(item);
 }

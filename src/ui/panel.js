@@ -18,7 +18,6 @@ export function bindPanel(root, store) {
         const s = /** @type {Record<string, any>} */ (store.get());
         for (const control of controls) {
             const key = /** @type {keyof typeof FIELDS} */ (control.dataset.iigField);
-            const spec = FIELDS[key];
             if (control instanceof HTMLInputElement && control.type === 'checkbox') control.checked = Boolean(s[key]);
             else control.value = String(s[key]);
         }

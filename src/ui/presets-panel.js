@@ -1,12 +1,12 @@
 // @ts-check
 /**
  * The preset part of the drawer: choose, preview, edit (custom only), Save, Save As, Delete.
- * All rules (read-only built-ins, name clashes) live in core/presets.js; this only asks the
+ * All rules (read-only built-ins, name clashes) live in prompts/presets.js; this only asks the
  * user and shows the outcome.
  */
-import { PREDEFINED, listPresets, getPreset, selectPreset, savePreset, saveAsPreset, deletePreset, PresetError } from '../core/presets.js';
+import { PREDEFINED, listPresets, getPreset, selectPreset, savePreset, saveAsPreset, deletePreset, PresetError } from '../prompts/presets.js';
 import { ctx, toast, t, tk } from '../st.js';
-import { escapeAttr } from '../core/insertion.js';
+import { escapeAttr } from '../format/html.js';
 
 
 /** A refusal in the user's language. @param {PresetError} error */
@@ -15,7 +15,7 @@ const explain = (error) => t(error.msg.strings, ...error.msg.values);
 /**
  * @param {HTMLElement} root
  * @param {{get: () => import('../types').PresetStore, save: (s: import('../types').PresetStore) => void}} store
- * @param {{prefix?: string, builtins?: import('../core/presets.js').Builtins}} [kind] the controls' id prefix
+ * @param {{prefix?: string, builtins?: import('../prompts/presets.js').Builtins}} [kind] the controls' id prefix
  *   (`inline_images_preset` for the meta-prompt, `inline_images_writer_preset` for the prompt writer) and its built-ins
  */
 export function bindPresets(root, store, kind = {}) {

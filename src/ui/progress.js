@@ -5,7 +5,7 @@
  * when it updates the message's text.
  */
 import { t } from '../st.js';
-import { drawingProgress } from '../core/gallery.js';
+import { drawingProgress } from '../format/chat-pictures.js';
 
 const CLASS = 'iig-progress';
 

@@ -4,10 +4,11 @@
  * and the prompt sent beside it, the actions, and ← / → through every picture of the chat.
  */
 import { t, tk, toast } from '../st.js';
-import { downloadName, safeImageUrl } from '../core/gallery.js';
+import { downloadName, safeImageUrl } from '../format/urls.js';
+import { errorText } from '../log.js';
 import { button, createOverlay, el } from './overlay.js';
 
-/** @typedef {import('../core/gallery.js').Picture} Picture */
+/** @typedef {import('../format/chat-pictures.js').ChatPicture} Picture */
 
 /**
  * What the viewer's buttons do, given the picture shown. They run after the viewer closed.
@@ -53,7 +54,7 @@ export function openViewer(pictures, at, actions) {
     const run = (/** @type {keyof PictureActions} */ name) => () => {
         const picture = pictures[index];
         overlay.close();
-        void actions[name](picture).catch((error) => toast(error instanceof Error ? error.message : String(error), 'warning'));
+        void actions[name](picture).catch((error) => toast(errorText(error), 'warning'));
     };
     const regenerate = button('iig-viewer-regenerate', 'fa-rotate', tk('iig_regenerate', 'Regenerate'), run('regenerate'));
     const edit = button('iig-viewer-edit', 'fa-pen', tk('iig_edit_prompt', 'Edit prompt'), run('edit'));

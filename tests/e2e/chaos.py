@@ -304,16 +304,16 @@ TIMERS_JS = """(folder) => {
 
 RUNNING_JS = """() => {
   const ii = globalThis.inlineImages;
-  if (!ii?.pipeline) return ['globalThis.inlineImages.pipeline is missing'];
+  if (!ii?.jobs) return ['globalThis.inlineImages.jobs is missing'];
   const detail = [];
   // The extension's own answer where it has one; its jobs and limiter otherwise.
   const idle = typeof ii.idle === 'function' ? Boolean(ii.idle()) : null;
-  const jobs = [...ii.pipeline.jobs].filter((job) => job.status !== 'failed');
+  const jobs = [...ii.jobs.jobs].filter((job) => job.status !== 'failed');
   if (idle === false || (idle === null && jobs.length)) {
     detail.push(`${jobs.length} unsettled jobs${idle === false ? ' (inlineImages.idle() is false)' : ''}`);
     for (const job of jobs.slice(0, 6)) detail.push(`job ${job.id} ${job.status} "${job.prompt}" (chat ${job.chatId})`);
   }
-  const limiter = ii.pipeline.limiter;
+  const limiter = ii.jobs.queue;
   if (idle === null && limiter?.active) detail.push(`limiter: ${limiter.active} running`);
   if (idle === null && limiter?.queued) detail.push(`limiter: ${limiter.queued} queued`);
   for (const timer of (globalThis.__chaosTimers?.values() ?? [])) detail.push(`timer ${timer}`);

@@ -19,7 +19,7 @@ from .helpers import images_in, saved_messages, wait_until
 from .test_presets import confirm, save_as
 
 HOSTILE: list[str] = json.loads((Path(__file__).parent / "hostile_prompts.json").read_text())
-MAX_PROMPT_CHARS = 2000  # src/core/parser.js: longer content is not a tag
+MAX_PROMPT_CHARS = 2000  # src/format/tag-reading.js: longer content is not a tag
 TAGGABLE = [p for p in HOSTILE if len(p) <= MAX_PROMPT_CHARS // 6]  # fits even if every character is encoded
 TOO_LONG = [p for p in HOSTILE if len(p) > MAX_PROMPT_CHARS]
 PLAIN = [p for p in TAGGABLE if not re.search(r"[&<>`\x00\ufeff]|-->", p)]
@@ -32,7 +32,7 @@ TRAP = """() => {
 
 
 def encode(prompt: str) -> str:
-    """A tag's content as our own encoder writes it (src/core/insertion.js encodePrompt)."""
+    """A tag's content as our own encoder writes it (src/format/pictures.js encodePrompt)."""
     return re.sub(r'[\\&"<>]', lambda m: {"\\": "\\\\", "&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;"}[m.group(0)],
                   prompt)
 

@@ -111,7 +111,7 @@ def test_a_picture_finishes_in_its_own_chat_and_is_written_when_that_chat_opens_
     assert not images_in(chat_file(sillytavern, first).read_text())
     assert page.evaluate("() => SillyTavern.getContext().chat.length") == 1
     expect(page.locator("#chat img[data-iig]")).to_have_count(0)
-    assert page.evaluate("() => globalThis.inlineImages.deliveries.count()") == 1
+    assert page.evaluate("() => globalThis.inlineImages.kept.count()") == 1
     # Back in the first chat, it lands after its own tag, on screen and on disk.
     page.evaluate("async (name) => await SillyTavern.getContext().openCharacterChat(name)", first)
     expect(page.locator("#chat .mes").last.locator("img[data-iig]")).to_have_count(1, timeout=15_000)
@@ -119,7 +119,7 @@ def test_a_picture_finishes_in_its_own_chat_and_is_written_when_that_chat_opens_
                       what="the picture saved in the first chat")
     assert text.startswith("Old chat. " + tag("an abandoned mill") + '<img data-iig="1"')
     assert text.endswith(" Done.")
-    assert page.evaluate("() => globalThis.inlineImages.deliveries.count()") == 0
+    assert page.evaluate("() => globalThis.inlineImages.kept.count()") == 0
     # The other chat never got it.
     assert not images_in(chat_file(sillytavern, second).read_text())
 
@@ -158,7 +158,7 @@ def test_a_kept_picture_whose_message_was_deleted_meanwhile_is_not_written(
     path.write_text("\n".join(lines[:-1]) + "\n")
     page.evaluate("async (name) => await SillyTavern.getContext().openCharacterChat(name)", first)
     page.wait_for_function("(name) => SillyTavern.getContext().getCurrentChatId() === name", arg=first)
-    wait_until(lambda: page.evaluate("() => globalThis.inlineImages.deliveries.count()") == 0, what="the record dropped")
+    wait_until(lambda: page.evaluate("() => globalThis.inlineImages.kept.count()") == 0, what="the record dropped")
     assert len(stpage.chat(page)) == len(lines) - 2
     assert not any(images_in(m["mes"]) for m in stpage.chat(page))
 

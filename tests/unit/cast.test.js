@@ -4,14 +4,14 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-    DEFAULT_MAX_CHARS, MAX_ALIASES, MAX_ALIAS_CHARS, MAX_CAST_BLOCK_CHARS, MAX_APPEARANCE_CHARS,
-    castBlock, composePrompt, composePromptReport, defaultAliases, fillCast, findMentions, normaliseAliases,
-    normaliseAppearance, presetStyle,
-} from '../../src/core/cast.js';
-import { PREDEFINED } from '../../src/core/presets.js';
-import { MAX_PROMPT_CHARS } from '../../src/core/parser.js';
+import { DEFAULT_MAX_CHARS, MAX_CAST_BLOCK_CHARS, castBlock, composePromptReport, fillCast, findMentions, presetStyle } from '../../src/prompts/cast.js';
+import { MAX_ALIASES, MAX_ALIAS_CHARS, MAX_APPEARANCE_CHARS, defaultAliases, normaliseAliases, normaliseAppearance } from '../../src/prompts/cast-text.js';
+import { PREDEFINED } from '../../src/prompts/presets.js';
+import { MAX_PROMPT_CHARS } from '../../src/format/tags.js';
 import { HOSTILE_PROMPTS } from './hostile-prompts.js';
+
+/** composePromptReport's prompt alone. */
+const composePrompt = (...args) => composePromptReport(...args).prompt;
 
 const SERA = { id: 'sera', name: 'Seraphina', appearance: 'long silver hair, green eyes, white dress' };
 const MARA = { id: 'mara', name: 'Mara Quinn', appearance: 'short red hair, freckles, leather armor' };
@@ -330,7 +330,7 @@ test('with names that never overlap, the mentions are the names found as whole w
 
 // -- Describe from card, and what a card holds ------------------------------------------------
 
-const { cleanDescription, describeRequest, readLook } = await import('../../src/core/cast.js');
+const { cleanDescription, describeRequest, readLook } = await import('../../src/prompts/cast-text.js');
 
 test('a described look is cleaned of labels, quotes, bullets and markup', () => {
     assert.deepEqual(cleanDescription('Appearance: "short copper hair, freckles"'), { appearance: 'short copper hair, freckles' });

@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
     SAMPLE_REPLY, conflictsFinding, imageGenerationFinding, instructionsFinding, recentRepliesFinding, survives,
-} from '../../src/core/checks.js';
+} from '../../src/features/checks.js';
 
 const words = (n, extra = '') => `${'word '.repeat(n)}${extra}`;
 

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { renderForDisplay } from '../../src/core/display.js';
-import { imageMarkup } from '../../src/core/insertion.js';
+import { renderForDisplay } from '../../src/format/display.js';
+import { imageMarkup } from '../../src/format/pictures.js';
 
 const show = { hideUnfinished: true };
 const keep = { hideUnfinished: false };

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { GenerationTracker } from '../../src/generation.js';
+import { GenerationTracker } from '../../src/chat/generation.js';
 
 test('a normal generation gets the meta-prompt once', () => {
     const t = new GenerationTracker();
@@ -30,7 +30,7 @@ test('dry runs neither inject nor replace the generation under way', () => {
     t.started('normal', false);
     t.started('normal', true); // token counting fires mid-generation and never ends
     assert.equal(t.claimInjection(true), false);
-    assert.equal(t.type, 'normal');
+    assert.equal(t.current?.type, 'normal');
     assert.equal(t.claimInjection(false), true);
 });
 

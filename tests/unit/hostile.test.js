@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseFragment } from 'parse5';
 import { HOSTILE_PROMPTS } from './hostile-prompts.js';
-import { parseTags, scanTags, MAX_PROMPT_CHARS } from '../../src/core/parser.js';
-import { renderForDisplay } from '../../src/core/display.js';
-import { encodePrompt, imageMarkup, insertImage, replaceTagPrompt } from '../../src/core/insertion.js';
-import { pruneText } from '../../src/core/prune.js';
+import { parseTags, scanTags, MAX_PROMPT_CHARS } from '../../src/format/tags.js';
+import { renderForDisplay } from '../../src/format/display.js';
+import { encodePrompt, imageMarkup, insertImage, replaceTagPrompt } from '../../src/format/pictures.js';
+import { pruneText } from '../../src/format/prune.js';
 
 /** @typedef {string | {name: string, attrs: Array<[string, string]>, children: Node[]}} Node */
 

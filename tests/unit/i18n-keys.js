@@ -3,8 +3,8 @@
 // way SillyTavern's t() looks them up ("text ${0} more").
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PREDEFINED } from '../../src/core/presets.js';
-import { WRITER_PREDEFINED } from '../../src/core/writer-prompt.js';
+import { PREDEFINED } from '../../src/prompts/presets.js';
+import { WRITER_PREDEFINED } from '../../src/prompts/prompt-writer-request.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_META_PROMPT, fillPlaceholders, injectMetaPrompt } from '../../src/core/metaprompt.js';
-import { parseTags } from '../../src/core/parser.js';
+import { DEFAULT_META_PROMPT, fillPlaceholders, injectMetaPrompt } from '../../src/prompts/metaprompt.js';
+import { parseTags } from '../../src/format/tags.js';
 
 test('the default prompt asks for the exact tag form and uses the words placeholder', () => {
     assert.match(DEFAULT_META_PROMPT, /<img-prompt="/);

@@ -3,8 +3,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cleanPrompt, findQuote, placeTags, readWriterAnswer } from '../../src/core/placement.js';
-import { parseTags, stripTags } from '../../src/core/parser.js';
+import { cleanPrompt, findQuote, placeTags, readWriterAnswer } from '../../src/prompts/placement.js';
+import { parseTags, stripTags } from '../../src/format/tags.js';
 
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
 const params = (/** @type {number} */ numRuns) => ({ numRuns, ...(seed === undefined ? {} : { seed }) });

@@ -1,11 +1,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_META_PROMPT } from '../../src/core/metaprompt.js';
-import { parseTags } from '../../src/core/parser.js';
+import { DEFAULT_META_PROMPT } from '../../src/prompts/metaprompt.js';
+import { parseTags } from '../../src/format/tags.js';
 import {
     PREDEFINED, PresetError, MAX_NAME_CHARS, MAX_TEXT_CHARS, normaliseStore, listPresets, getPreset, selectedPreset,
     isPredefined, savePreset, saveAsPreset, deletePreset, selectPreset, buildMetaPrompt,
-} from '../../src/core/presets.js';
+} from '../../src/prompts/presets.js';
 
 const NAI = 'NAI 4.5 Full';
 const NATURAL = 'Natural language (FLUX, SDXL, DALL-E)';
@@ -256,8 +256,8 @@ test('a full round trip: save as, edit, select, delete', () => {
 });
 
 test('every built-in preset has a cast block: filled with the cast, and no gap left without one', async () => {
-    const { PREDEFINED, buildMetaPrompt, normaliseStore, selectPreset } = await import('../../src/core/presets.js');
-    const { castBlock, presetStyle } = await import('../../src/core/cast.js');
+    const { PREDEFINED, buildMetaPrompt, normaliseStore, selectPreset } = await import('../../src/prompts/presets.js');
+    const { castBlock, presetStyle } = await import('../../src/prompts/cast.js');
     for (const preset of PREDEFINED) {
         assert.match(preset.text, /^\{\{cast\}\}$/m, preset.name);
         const store = selectPreset(normaliseStore(undefined).store, preset.name);

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { pruneText, pruneChatCompletion, restoreContinuedText } from '../../src/core/prune.js';
-import { imageMarkup } from '../../src/core/insertion.js';
+import { pruneText, pruneChatCompletion, restoreContinuedText } from '../../src/format/prune.js';
+import { imageMarkup } from '../../src/format/pictures.js';
 
 const img = imageMarkup({ src: '/user/images/fox.png', prompt: 'a fox' });
 

@@ -1,15 +1,17 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Pipeline, retryDelayMs } from '../../src/pipeline.js';
-import { identify, locate } from '../../src/core/identity.js';
-import { placePicture } from '../../src/core/delivery.js';
-import { imageMarkup } from '../../src/core/insertion.js';
+import { Jobs } from '../../src/picture/jobs.js';
+import { retryDelayMs } from '../../src/picture/attempt.js';
+import { Streams } from '../../src/chat/streams.js';
+import { retryTag } from '../../src/features/redraw.js';
+import { identify, locate } from '../../src/picture/identity.js';
+import { imageMarkup, placePicture } from '../../src/format/pictures.js';
 import { setLogLevel } from '../../src/log.js';
 
 setLogLevel('SILENT');
 
 /**
- * A pipeline over a one-chat world whose chat is `chat`; `open` names the chat shown.
+ * Jobs over a one-chat world whose chat is `chat`; `open` names the chat shown.
  * @param {(prompt: string, signal: AbortSignal) => Promise<string>} draw
  * @param {Record<string, any>} [overrides]
  */
@@ -22,20 +24,22 @@ function world(draw, overrides = {}) {
     const committed = [];
     /** @type {string[]} */
     const failed = [];
-    const p = new Pipeline({
+    const p = new Jobs({
         settings: () => settings,
         chatId: () => state.open,
         draw,
         indexOf: (m) => chat.indexOf(m),
         retryDelayMs: () => 1,
         failed: (job) => failed.push(job.prompt),
-        commit: async (job) => {
+        deliver: async (job) => {
             committed.push({ prompt: job.prompt, src: /** @type {string} */ (job.src), replaceSrc: job.replaceSrc, chatId: job.chatId });
             return 'written';
         },
         changed: () => {},
+        moving: (message) => streams.has(message),
     });
-    return { p, chat, state, committed, failed };
+    const streams = new Streams({ jobs: p, settings: () => settings });
+    return { p, streams, chat, state, committed, failed };
 }
 
 /**
@@ -52,8 +56,8 @@ function failingFirst(n, makeError) {
     return { draw, calls: () => calls };
 }
 
-const settled = (/** @type {Pipeline} */ p) => Promise.all([...p.jobs].map((j) => j.done));
-async function allDone(/** @type {Pipeline} */ p) {
+const settled = (/** @type {Jobs} */ p) => Promise.all([...p.jobs].map((j) => j.done));
+async function allDone(/** @type {Jobs} */ p) {
     for (let i = 0; i < 50 && !p.idle; i++) {
         await settled(p);
         await new Promise((r) => setTimeout(r, 2));
@@ -67,10 +71,10 @@ test('the retry delay grows and is capped at 30 s', () => {
 
 test('a picture whose first two attempts fail is drawn on the third, each attempt a real draw', async () => {
     const source = failingFirst(2, () => new Error('backend 500'));
-    const { p, chat, committed } = world(source.draw);
+    const { p, streams, chat, committed } = world(source.draw);
     const message = { mes: 'A <img-prompt="fox">', swipe_id: 0 };
     chat.push(message);
-    p.messageFinished(message);
+    streams.finished(message);
     await allDone(p);
     assert.equal(source.calls(), 3);
     assert.deepEqual(committed.map((c) => c.prompt), ['fox']);
@@ -78,13 +82,13 @@ test('a picture whose first two attempts fail is drawn on the third, each attemp
 
 test('after the last retry the job fails with its reason, and the failure is reported once', async () => {
     let calls = 0;
-    const { p, chat, failed } = world(async () => {
+    const { p, streams, chat, failed } = world(async () => {
         calls++;
         throw new Error('backend 500');
     }, { retries: 1 });
     const message = { mes: '<img-prompt="fox">', swipe_id: 0 };
     chat.push(message);
-    p.messageFinished(message);
+    streams.finished(message);
     await allDone(p);
     const [job] = p.jobs;
     assert.equal(calls, 2);
@@ -96,28 +100,28 @@ test('after the last retry the job fails with its reason, and the failure is rep
 
 test('a permanent error (no Image Generation) is not retried', async () => {
     let calls = 0;
-    const { p, chat } = world(async () => {
+    const { p, streams, chat } = world(async () => {
         calls++;
         throw Object.assign(new Error('not available'), { permanent: true });
     });
     const message = { mes: '<img-prompt="fox">', swipe_id: 0 };
     chat.push(message);
-    p.messageFinished(message);
+    streams.finished(message);
     await allDone(p);
     assert.equal(calls, 1);
 });
 
 test('no retry once the message is deleted or its swipe is no longer shown', async () => {
     let calls = 0;
-    const { p, chat } = world(async () => {
+    const { p, streams, chat } = world(async () => {
         calls++;
         throw new Error('backend 500');
     });
     const deleted = { mes: '<img-prompt="gone">', swipe_id: 0 };
     const swiped = { mes: '<img-prompt="swiped">', swipe_id: 0, swipes: ['<img-prompt="swiped">', 'other'] };
     chat.push(deleted, swiped);
-    p.messageFinished(deleted);
-    p.messageFinished(swiped);
+    streams.finished(deleted);
+    streams.finished(swiped);
     chat.splice(0, 1);
     swiped.swipe_id = 1;
     await allDone(p);
@@ -127,14 +131,14 @@ test('no retry once the message is deleted or its swipe is no longer shown', asy
 
 test('a job whose chat was closed keeps going, retries included, and hands its picture over', async () => {
     let calls = 0;
-    const { p, chat, state, committed } = world(async (prompt) => {
+    const { p, streams, chat, state, committed } = world(async (prompt) => {
         calls++;
         if (calls === 1) throw new Error('backend 500');
         return `/img/${prompt}.png`;
     });
     const message = { mes: '<img-prompt="fox">', swipe_id: 0 };
     chat.push(message);
-    p.messageFinished(message);
+    streams.finished(message);
     state.open = 'B';
     chat.length = 0;
     p.dropOrphans(chat, 'message deleted');
@@ -143,21 +147,18 @@ test('a job whose chat was closed keeps going, retries included, and hands its p
 });
 
 test('reopening a chat points its running jobs at the new message objects, or drops them', () => {
-    const { p, chat, state } = world(() => new Promise(() => {}));
+    const { p, streams, chat, state } = world(() => new Promise(() => {}));
     const kept = { mes: '<img-prompt="kept">', swipe_id: 0, send_date: 'd1', name: 'S' };
     const lost = { mes: '<img-prompt="lost">', swipe_id: 0, send_date: 'd2', name: 'S' };
     chat.push(kept, lost);
-    p.messageFinished(kept);
-    p.messageFinished(lost);
+    streams.finished(kept);
+    streams.finished(lost);
     state.open = 'B';
     chat.length = 0;
     state.open = 'A';
     const reloaded = { ...kept };
     chat.push(reloaded);
-    p.chatOpened(chat, (job) => {
-        const at = locate(chat, identify(job.message, job.index, job.swipeId));
-        return at >= 0 ? chat[at] : null;
-    });
+    p.chatOpened(chat);
     const jobs = [...p.jobs];
     assert.equal(jobs.length, 1);
     assert.equal(jobs[0].message, reloaded);
@@ -165,20 +166,17 @@ test('reopening a chat points its running jobs at the new message objects, or dr
 });
 
 test('a picture that failed in a chat left and reopened shows failed again on the new message', async () => {
-    const { p, chat, state } = world(async () => { throw new Error('backend 500'); }, { retries: 0 });
+    const { p, streams, chat, state } = world(async () => { throw new Error('backend 500'); }, { retries: 0 });
     const message = { mes: '<img-prompt="owl">', swipe_id: 1, swipe_info: [{ send_date: 'd0' }, { send_date: 'd1' }], name: 'S' };
     chat.push(message);
-    p.messageFinished(message);
+    streams.finished(message);
     await allDone(p);
     state.open = 'B';
     chat.length = 0;
     state.open = 'A';
     const reloaded = structuredClone(message);
     chat.push(reloaded);
-    const found = p.chatOpened(chat, (job) => {
-        const at = locate(chat, identify(job.message, job.index, job.swipeId));
-        return at >= 0 ? chat[at] : null;
-    });
+    const found = p.chatOpened(chat);
     // SillyTavern rendered the reopened chat before this: the caller must refresh these.
     assert.deepEqual([...found], [reloaded]);
     assert.equal(p.statesFor(reloaded)?.get(0)?.status, 'failed');
@@ -189,7 +187,7 @@ test('two pictures saved under one name are both drawn again, one after the othe
     let n = 0;
     /** @type {string[]} */
     const events = [];
-    const { p, chat, committed } = world(async (prompt) => {
+    const { p, streams, chat, committed } = world(async (prompt) => {
         const k = ++n;
         events.push(`start ${prompt} ${k}`);
         await new Promise((r) => setTimeout(r, 5));
@@ -200,7 +198,7 @@ test('two pictures saved under one name are both drawn again, one after the othe
     });
     const message = { mes: '<img-prompt="one"> <img-prompt="two">', swipe_id: 0 };
     chat.push(message);
-    p.messageFinished(message);
+    streams.finished(message);
     await allDone(p);
     const last = Object.fromEntries(committed.map((c) => [c.prompt, c]));
     assert.equal(last.one.src, '/img/one-3.png');
@@ -212,10 +210,10 @@ test('two pictures saved under one name are both drawn again, one after the othe
 });
 
 test('a path that keeps colliding is redrawn at most twice per tag', async () => {
-    const { p, chat, committed } = world(async () => '/img/always.png', { maxConcurrent: 1 });
+    const { p, streams, chat, committed } = world(async () => '/img/always.png', { maxConcurrent: 1 });
     const message = { mes: '<img-prompt="one"> <img-prompt="two">', swipe_id: 0 };
     chat.push(message);
-    p.messageFinished(message);
+    streams.finished(message);
     await allDone(p);
     // Each tag: its first picture and at most two redraws.
     assert.ok(committed.length <= 6, `${committed.length} commits`);
@@ -277,10 +275,10 @@ test('identity: a message whose date changed is still found by its content, if o
 
 test('a picture Image Generation discarded on a chat switch is drawn again without using an attempt', async () => {
     const source = failingFirst(2, () => Object.assign(new Error('discarded'), { chatChanged: true }));
-    const { p, chat, committed } = world(source.draw, { retries: 0 });
+    const { p, streams, chat, committed } = world(source.draw, { retries: 0 });
     const message = { mes: '<img-prompt="fox">', swipe_id: 0 };
     chat.push(message);
-    p.messageFinished(message);
+    streams.finished(message);
     await allDone(p);
     assert.equal(source.calls(), 3);
     assert.deepEqual(committed.map((c) => c.prompt), ['fox']);
@@ -288,18 +286,18 @@ test('a picture Image Generation discarded on a chat switch is drawn again witho
 
 test('max pictures per reply: tags past it wait for a click, and a click draws that one', async () => {
     const drawn = [];
-    const { p, chat } = world(async (prompt) => { drawn.push(prompt); return `/img/${prompt}.png`; }, { maxPerReply: 2 });
+    const { p, streams, chat } = world(async (prompt) => { drawn.push(prompt); return `/img/${prompt}.png`; }, { maxPerReply: 2 });
     const message = { mes: '<img-prompt="a"> <img-prompt="b"> <img-prompt="c"> <img-prompt="d">', swipe_id: 0 };
     chat.push(message);
-    p.streamStarted(message, 0, '');
-    p.streamText(message, message.mes);
-    p.messageFinished(message);
+    streams.started(message, 0, '');
+    streams.text(message, message.mes);
+    streams.finished(message);
     await allDone(p);
     assert.deepEqual(drawn.sort(), ['a', 'b']);
     const states = p.statesFor(message);
     assert.equal(states?.get(2)?.status, 'over');
     assert.equal(states?.get(3)?.status, 'over');
-    const job = p.retryFailed(message, 3);
+    const job = retryTag(p, message, 3);
     assert.equal(job?.prompt, 'd');
     await allDone(p);
     assert.deepEqual(drawn.sort(), ['a', 'b', 'd']);
@@ -307,12 +305,12 @@ test('max pictures per reply: tags past it wait for a click, and a click draws t
 
 test('the paths remembered to spot a shared file are bounded, however many pictures come', async () => {
     let n = 0;
-    const { p, chat } = world(async () => `/img/${++n}.png`);
+    const { p, streams, chat } = world(async () => `/img/${++n}.png`);
     const message = { mes: Array.from({ length: 260 }, (_, i) => `<img-prompt="p${i}">`).join(' '), swipe_id: 0 };
     chat.push(message);
-    p.messageFinished(message);
+    streams.finished(message);
     await allDone(p);
     assert.equal(n, 260);
-    assert.ok(p.paths.size <= 200, `${p.paths.size} paths held`);
-    assert.ok(p.paths.has('/img/260.png'), 'the newest are the ones kept');
+    assert.ok(p.files.paths.size <= 200, `${p.files.paths.size} paths held`);
+    assert.ok(p.files.paths.has('/img/260.png'), 'the newest are the ones kept');
 });

@@ -1,0 +1,189 @@
+// @ts-check
+/**
+ * Saving the chat for our own writes, without ever getting in the way of SillyTavern's saves.
+ *
+ * Why not `getContext().saveChat()` (SillyTavern's `saveChatConditional`): it first waits
+ * for the `isChatSaving` flag with `waitUntilCondition`, whose first check comes only after
+ * its 100 ms interval, then sets the flag and saves whatever chat is open *then*. Opening or
+ * creating a chat waits for the same flag with a 10 ms interval and then clears the chat. So
+ * a save of ours holding the flag when a reply ends makes SillyTavern's own save of that
+ * reply wait; a chat switch in the meantime goes first, and SillyTavern's save then writes
+ * the new chat: the reply is never saved (seen: a reply lost on `/newchat` 50 ms after
+ * MESSAGE_RECEIVED). The same wait also holds up Send (sendMessageAsUser saves first) and,
+ * after 1 s of waiting, skips the save with only a console warning.
+ *
+ * So this module never takes that flag. It saves the open chat itself, with the same request
+ * SillyTavern makes, built synchronously in the same task that checked the chat is the one
+ * our change is in; it waits while SillyTavern is saving or generating (SillyTavern saves a
+ * reply at its end anyway), and batches: one request in flight at a time, for every change
+ * made before it.
+ */
+import { ctx } from '../st.js';
+import { log } from '../log.js';
+
+/** SillyTavern's `isChatSaving`, read live from its module (not part of getContext()). */
+/** @type {null | (() => boolean)} */
+let coreIsSaving = null;
+/** @type {null | (() => boolean)} */
+let coreIsGenerating = null;
+// src/chat/ -> src/ -> extension folder -> third-party -> extensions -> scripts -> the site root.
+const CORE_URL = new URL('../../../../../../script.js', import.meta.url).href;
+const coreReady = import(/* webpackIgnore: true */ CORE_URL).then((core) => {
+    if (typeof core.isChatSaving === 'boolean') coreIsSaving = () => Boolean(core.isChatSaving);
+    if (typeof core.isGenerating === 'function') coreIsGenerating = () => Boolean(core.isGenerating());
+}).catch((error) => log.warn('cannot read SillyTavern\'s save state; saving only when idle', error));
+
+/** Delay before a save, so pictures finishing together share one request. */
+const BATCH_MS = 250;
+/** How often to look again while SillyTavern is saving or generating. */
+const BUSY_RETRY_MS = 150;
+
+/**
+ * @typedef {object} SaverDeps
+ * @property {() => boolean} [busy] more reasons to wait (a generation the extension tracks)
+ * @property {(url: string, init: RequestInit) => Promise<Response>} [fetch]
+ */
+
+export class ChatSaver {
+    /** @param {SaverDeps} [deps] */
+    constructor(deps = {}) {
+        this.deps = deps;
+        /** Waiters per chat id, each resolved with whether a save that includes its change succeeded.
+         * @type {Map<string, Array<(saved: boolean) => void>>} */
+        this.waiting = new Map();
+        this.inFlight = false;
+        /** @type {ReturnType<typeof setTimeout> | 0} */
+        this.timer = 0;
+    }
+
+    /** Whether nothing is waiting or being written (for tests and the idle check). */
+    get idle() {
+        return !this.inFlight && this.waiting.size === 0;
+    }
+
+    /**
+     * The open chat `chatId` holds a change of ours: save it soon. Resolves true once a save
+     * made after this call succeeded, false if that chat was closed first or the save failed
+     * (the caller keeps what it needs to write the change again).
+     * @param {string} chatId
+     * @returns {Promise<boolean>}
+     */
+    request(chatId) {
+        return new Promise((resolve) => {
+            const list = this.waiting.get(chatId) ?? [];
+            list.push(resolve);
+            this.waiting.set(chatId, list);
+            this.schedule(BATCH_MS);
+        });
+    }
+
+    /**
+     * Save the open chat now, in this task, whatever is running: for a reply that just
+     * arrived. SillyTavern saves it only 0.1-0.3 s later (its flag wait), and a chat opened
+     * or created in between clears the chat first, so its save then writes the other chat
+     * and the reply is lost even without any extension. This copy, taken before anything
+     * can switch the chat, is on its way at once; SillyTavern's own save still follows and
+     * is neither delayed (the flag is not taken) nor skipped.
+     * @returns {Promise<boolean>}
+     */
+    async saveNow() {
+        const request = buildSaveRequest();
+        if (!request) return false;
+        try {
+            const response = await (this.deps.fetch ?? fetch)(request.url, request.init);
+            return response.ok;
+        } catch (error) {
+            log.warn('could not save the reply early; SillyTavern\'s own save follows', error);
+            return false;
+        }
+    }
+
+    /** @param {number} ms */
+    schedule(ms) {
+        if (this.timer || this.inFlight) return;
+        this.timer = setTimeout(() => {
+            this.timer = 0;
+            void this.flush();
+        }, ms);
+    }
+
+    /** Why a save must wait now, or null. */
+    busyReason() {
+        if (coreIsSaving?.()) return 'SillyTavern is saving';
+        if (coreIsGenerating?.()) return 'a generation is running';
+        if (this.deps.busy?.()) return 'a generation is running';
+        return null;
+    }
+
+    async flush() {
+        await coreReady;
+        if (this.inFlight) return;
+        const openId = String(ctx().getCurrentChatId() ?? '');
+        // Changes to chats that are no longer open cannot be saved from here: that chat's
+        // messages left memory with it. Their owners keep the change and write it again.
+        for (const [chatId, list] of [...this.waiting]) {
+            if (chatId === openId) continue;
+            this.waiting.delete(chatId);
+            for (const resolve of list) resolve(false);
+        }
+        const list = this.waiting.get(openId);
+        if (!list) return;
+        const busy = this.busyReason();
+        if (busy) {
+            log.trace(`save waits: ${busy}`);
+            this.schedule(BUSY_RETRY_MS);
+            return;
+        }
+        this.waiting.delete(openId);
+        // From here to the request, nothing is awaited: the snapshot is of the chat just checked.
+        const request = buildSaveRequest();
+        if (!request) {
+            for (const resolve of list) resolve(false);
+            return;
+        }
+        this.inFlight = true;
+        let saved = false;
+        try {
+            const response = await (this.deps.fetch ?? fetch)(request.url, request.init);
+            saved = response.ok;
+            if (!saved) {
+                const body = await response.json().catch(() => ({}));
+                // An integrity mismatch means the file changed elsewhere (another tab): SillyTavern's
+                // own next save asks the user what to do; overwriting it is not ours to decide.
+                log.error(`could not save the chat (${response.status}${body?.error ? `: ${body.error}` : ''}); the pictures stay in memory and are written again next time`);
+            }
+        } catch (error) {
+            log.error('could not save the chat', error);
+        } finally {
+            this.inFlight = false;
+        }
+        for (const resolve of list) resolve(saved);
+        if (this.waiting.size) this.schedule(BATCH_MS);
+    }
+}
+
+/**
+ * The request SillyTavern itself sends to save the open chat (script.js `saveChat`,
+ * group-chats.js `saveGroupChat`), built from the state of this instant.
+ * @returns {{url: string, init: RequestInit} | null}
+ */
+function buildSaveRequest() {
+    const c = ctx();
+    const header = { chat_metadata: { ...c.chatMetadata }, user_name: 'unused', character_name: 'unused' };
+    const chat = [header, ...c.chat];
+    const headers = c.getRequestHeaders?.() ?? { 'Content-Type': 'application/json' };
+    if (c.groupId) {
+        const group = c.groups?.find((/** @type {any} */ g) => g.id == c.groupId);
+        if (!group?.chat_id) return null;
+        return { url: '/api/chats/group/save', init: { method: 'POST', headers, body: JSON.stringify({ id: group.chat_id, chat, force: false }) } };
+    }
+    const character = c.characters?.[c.characterId];
+    if (!character?.chat || !character.avatar) return null;
+    return {
+        url: '/api/chats/save',
+        init: {
+            method: 'POST', headers, cache: 'no-cache',
+            body: JSON.stringify({ ch_name: character.name, file_name: character.chat, chat, avatar_url: character.avatar, force: false }),
+        },
+    };
+}

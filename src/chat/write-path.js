@@ -1,0 +1,80 @@
+// @ts-check
+/**
+ * The one path by which the extension changes a message of the user's chat.
+ *
+ * Every write: checks that the chat holding the message is the one open, that the message is
+ * still in it and that SillyTavern's editor is not open on it; reads the text and writes the
+ * new one with nothing awaited in between (so no stale copy is ever written back); re-renders;
+ * tells other extensions the way an edit does, re-checking the chat after each await; and
+ * saves that chat through ChatSaver, which never delays or reorders SillyTavern's own saves.
+ */
+import { ctx } from '../st.js';
+import { hasBlock, isBeingEdited, isChatLoaded, openChatId } from './open-chat.js';
+
+/** @typedef {import('../types').ChatMessage} ChatMessage */
+/** @typedef {(text: string) => string|null} Transform the new text, or null to leave it */
+/**
+ * 'later': it cannot be written now (another chat is open, or the user is editing the
+ * message); the caller keeps the change for later.
+ * @typedef {'written'|'unchanged'|'gone'|'later'} WriteStatus
+ */
+/** @typedef {{status: WriteStatus, saved: Promise<boolean>}} WriteResult */
+
+export class WritePath {
+    /** @param {import('./save.js').ChatSaver} saver */
+    constructor(saver) {
+        this.saver = saver;
+    }
+
+    /**
+     * Change a message's text in memory only, synchronously, inside a MESSAGE_RECEIVED
+     * listener: SillyTavern renders and saves the message right after its listeners, so an
+     * await or a save of ours here would only race with it.
+     * @param {ChatMessage} message @param {Transform} transform
+     * @returns {boolean} whether the text changed
+     */
+    rewriteBeforeSillyTavernSaves(message, transform) {
+        if (!ctx().chat.includes(message) || isBeingEdited(message)) return false;
+        const before = message.mes ?? '';
+        const after = transform(before);
+        if (after === null || after === before) return false;
+        const swipeId = message.swipe_id ?? 0;
+        if (Array.isArray(message.swipes) && message.swipes[swipeId] === before) message.swipes[swipeId] = after;
+        message.mes = after;
+        return true;
+    }
+
+    /**
+     * Rewrite one swipe of a message. `transform` gets the text as it is now.
+     * @param {ChatMessage} message @param {number} swipeId @param {Transform} transform
+     * @param {{chatId?: string}} [opts] the chat the message belongs to (default: the open one)
+     * @returns {Promise<WriteResult>}
+     */
+    async rewrite(message, swipeId, transform, opts = {}) {
+        const chatId = opts.chatId ?? openChatId();
+        const result = (/** @type {WriteStatus} */ status, saved = Promise.resolve(status !== 'later')) => ({ status, saved });
+        if (chatId !== openChatId() || !isChatLoaded()) return result('later', Promise.resolve(false));
+        const c = ctx();
+        const index = c.chat.indexOf(message);
+        if (index < 0) return result('gone');
+        if (isBeingEdited(message)) return result('later', Promise.resolve(false));
+        const current = (message.swipe_id ?? 0) === swipeId;
+        const before = current ? message.mes : message.swipes?.[swipeId];
+        if (typeof before !== 'string') return result('gone');
+        const after = transform(before);
+        if (after === null || after === before) return result('unchanged');
+        if (current) message.mes = after;
+        if (Array.isArray(message.swipes) && swipeId < message.swipes.length) message.swipes[swipeId] = after;
+        if (current) {
+            if (hasBlock(index)) c.updateMessageBlock(index, message);
+            const still = () => openChatId() === chatId && ctx().chat.includes(message);
+            const { eventSource, eventTypes } = c;
+            await eventSource.emit(eventTypes.MESSAGE_EDITED, ctx().chat.indexOf(message));
+            if (still()) await eventSource.emit(eventTypes.MESSAGE_UPDATED, ctx().chat.indexOf(message));
+            // A listener may have switched the chat: what we wrote went with the old chat's
+            // memory, and whether it was saved is unknown. The caller writes it again.
+            if (!still()) return result('written', Promise.resolve(false));
+        }
+        return result('written', this.saver.request(chatId));
+    }
+}

@@ -1,0 +1,95 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { setLogLevel } from '../../src/log.js';
+
+setLogLevel('SILENT');
+
+/** A SillyTavern whose open chat can be switched, and a fetch that records save requests. */
+function stage() {
+    const state = {
+        chatId: 'Sera - 1', chat: [{ mes: 'hello' }], metadata: { integrity: 'abc' },
+        characters: [{ name: 'Sera', avatar: 'Sera.png', chat: 'Sera - 1' }],
+    };
+    /** @type {any} */ (globalThis).SillyTavern = {
+        getContext: () => ({
+            getCurrentChatId: () => state.chatId, chat: state.chat, chatMetadata: state.metadata,
+            characters: state.characters, characterId: 0, groupId: null,
+            getRequestHeaders: () => ({ 'Content-Type': 'application/json' }),
+        }),
+    };
+    /** @type {Array<{url: string, body: any}>} */
+    const requests = [];
+    /** @type {Array<() => void>} */
+    const held = [];
+    let hold = false;
+    const fetch = async (/** @type {string} */ url, /** @type {any} */ init) => {
+        requests.push({ url, body: JSON.parse(init.body) });
+        if (hold) await new Promise((r) => held.push(() => r(undefined)));
+        return /** @type {any} */ ({ ok: true, json: async () => ({}) });
+    };
+    return { state, requests, fetch, holdNext: (/** @type {boolean} */ on) => { hold = on; }, release: () => held.splice(0).forEach((r) => r()) };
+}
+
+const { ChatSaver } = await import('../../src/chat/save.js');
+
+test('changes made close together share one save of the open chat, with its metadata', async () => {
+    const { requests, fetch } = stage();
+    const saver = new ChatSaver({ fetch });
+    const results = await Promise.all([saver.request('Sera - 1'), saver.request('Sera - 1')]);
+    assert.deepEqual(results, [true, true]);
+    assert.equal(requests.length, 1);
+    const { url, body } = requests[0];
+    assert.equal(url, '/api/chats/save');
+    assert.equal(body.file_name, 'Sera - 1');
+    assert.equal(body.avatar_url, 'Sera.png');
+    assert.equal(body.force, false);
+    assert.deepEqual(body.chat[0].chat_metadata, { integrity: 'abc' });
+    assert.deepEqual(body.chat.slice(1), [{ mes: 'hello' }]);
+    assert.equal(saver.idle, true);
+});
+
+test('a change for a chat that was closed before the save is not saved anywhere', async () => {
+    const { state, requests, fetch } = stage();
+    const saver = new ChatSaver({ fetch });
+    const pending = saver.request('Sera - 1');
+    state.chatId = 'Sera - 2';
+    state.characters[0].chat = 'Sera - 2';
+    assert.equal(await pending, false);
+    assert.equal(requests.length, 0);
+});
+
+test('it waits while a generation runs, then saves', async () => {
+    const { requests, fetch } = stage();
+    let busy = true;
+    const saver = new ChatSaver({ fetch, busy: () => busy });
+    const pending = saver.request('Sera - 1');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(requests.length, 0);
+    busy = false;
+    assert.equal(await pending, true);
+    assert.equal(requests.length, 1);
+});
+
+test('one request at a time: a change made during a save gets a save of its own after it', async () => {
+    const { state, requests, fetch, holdNext, release } = stage();
+    const saver = new ChatSaver({ fetch });
+    holdNext(true);
+    const first = saver.request('Sera - 1');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(requests.length, 1);
+    holdNext(false);
+    state.chat.push({ mes: 'picture' });
+    const second = saver.request('Sera - 1');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(requests.length, 1, 'no second request while the first is in flight');
+    release();
+    assert.deepEqual(await Promise.all([first, second]), [true, true]);
+    assert.equal(requests.length, 2);
+    assert.equal(requests[1].body.chat.length, 3);
+});
+
+test('a failed save reports false, so the caller keeps its change', async () => {
+    const { fetch: _unused } = stage();
+    const saver = new ChatSaver({ fetch: async () => /** @type {any} */ ({ ok: false, status: 400, json: async () => ({ error: 'integrity' }) }) });
+    assert.equal(await saver.request('Sera - 1'), false);
+});
