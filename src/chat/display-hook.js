@@ -2,7 +2,7 @@
 /**
  * What the reader sees of a reply, hooked into SillyTavern's rendering: SillyTavern 1.19.0's
  * message formatter hooks, or on older releases a re-render after each of its own renders.
- * The text shown comes from core/display.js; the stored message is never changed here.
+ * The text shown comes from format/display.js; the stored message is never changed here.
  */
 import { ctx, t, tk } from '../st.js';
 import { renderForDisplay } from '../format/display.js';

@@ -82,11 +82,9 @@ export class Streams {
         return [...this.streams.keys()];
     }
 
-    /** Whether SillyTavern is still writing this message's text. @param {ChatMessage} message */
+    /** Whether SillyTavern is still writing this message's text (a stream that failed is over). @param {ChatMessage} message */
     isWriting(message) {
-        if (this.streams.has(message)) return true;
-        const sp = ctx().streamingProcessor;
-        return Boolean(sp && !sp.isFinished && sp.messageId >= 0 && ctx().chat[sp.messageId] === message);
+        return this.streams.has(message) || this.target()?.message === message;
     }
 
     /** The reply SillyTavern is streaming now (not an impersonation), if any. */

@@ -16,9 +16,9 @@ import { castBlock, composePromptReport, findMentions, presetStyle } from '../pr
 import { defaultAliases, normaliseAliases, normaliseAppearance, normaliseChatStyle, readLook } from '../prompts/cast-text.js';
 import { selectedPreset } from '../prompts/presets.js';
 
-export const CARD_KEY = 'inline_images';
-export const PERSONAS_KEY = 'inlineImagesPersonas';
-export const CHAT_KEY = 'inline_images';
+const CARD_KEY = 'inline_images';
+const PERSONAS_KEY = 'inlineImagesPersonas';
+const CHAT_KEY = 'inline_images';
 
 /** @typedef {'card' | 'image-generation' | 'persona' | 'none'} LookSource */
 /**
@@ -65,7 +65,7 @@ function characterMember(character) {
 }
 
 /** The persona's avatar, or '' when unknown. */
-export function personaAvatar() {
+function personaAvatar() {
     return userAvatar?.() ?? '';
 }
 

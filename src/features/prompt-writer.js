@@ -1,11 +1,11 @@
 // @ts-check
 /**
  * The prompt writer: a separate request, after a reply is final, that returns image prompts
- * and the place each goes (core/placement.js). The tags are written into the stored message
+ * and the place each goes (prompts/placement.js). The tags are written into the stored message
  * through the one write path, and then drawn like the story model's own.
  *
  * Boundaries: it runs after the generation ended (never awaited inside an event listener, so
- * it never delays the reply); its request is a raw one (no meta-prompt, no pipeline); it is
+ * it never delays the reply); its request is a raw one (no meta-prompt, no jobs); it is
  * cancelled, and writes nothing, when its message is deleted, regenerated or swiped away, or
  * the chat changes; a message whose text changed meanwhile is left alone.
  */
@@ -22,11 +22,11 @@ import { openChatId } from '../chat/open-chat.js';
 /** @typedef {import('../types').ChatMessage} ChatMessage */
 
 /** When the user sets no cap, the writer is asked for at most this many. */
-export const DEFAULT_WRITER_MAX = 6;
+const DEFAULT_WRITER_MAX = 6;
 const MAX_TOKENS = 800;
 
 /** A message as the writer reads it: without our pictures and without image prompt tags. @param {string} text */
-export function plainText(text) {
+function plainText(text) {
     return stripTags(pruneText(text));
 }
 

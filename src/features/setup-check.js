@@ -97,7 +97,7 @@ async function testPicture(timeoutSeconds) {
  * @param {{settings: () => import('../types').Settings, busy: () => boolean}} deps
  * @returns {Promise<Result[]>}
  */
-export async function runChecks(deps) {
+async function runChecks(deps) {
     await waitWhile(deps.busy);
     const c = ctx();
     const settings = deps.settings();
@@ -136,7 +136,7 @@ export async function runChecks(deps) {
 const ICON = { ok: '✓', warn: '⚠', fail: '✗', info: 'ℹ' };
 
 /** @param {Result[]} results */
-export function resultsHtml(results) {
+function resultsHtml(results) {
     const items = results.map((r) => `<li class="iig-check" data-iig-check="${escapeAttr(r.id)}" data-iig-status="${r.finding.status}">`
         + `<span class="iig-check-icon">${ICON[r.finding.status]}</span> <b>${escapeAttr(r.title)}</b>: <span class="iig-check-text">${escapeAttr(r.text)}</span>`
         + (r.image ? `<br><img class="iig-check-image" src="${escapeAttr(r.image)}" alt="${escapeAttr(TEST_PROMPT)}">` : '')

@@ -17,7 +17,7 @@ import { editedIndex, isChatLoaded, openChatId } from '../chat/open-chat.js';
 /** @typedef {'written'|'kept'|'gone'} Outcome */
 
 /** Key of the records in `extensionSettings`, beside the settings (the name of an earlier version's). */
-export const KEPT_KEY = 'inlineImagesHeld';
+const KEPT_KEY = 'inlineImagesHeld';
 /** Records older than this are forgotten: that chat is not coming back. */
 const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 const MAX_RECORDS = 1000;

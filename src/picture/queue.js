@@ -5,8 +5,8 @@
  * no DOM): the clock and the sleep are injected so the behaviour can be tested without waiting.
  */
 
-export const MAX_CONCURRENT_LIMIT = 16;
-export const MAX_INTERVAL_MS = 3_600_000;
+const MAX_CONCURRENT_LIMIT = 16;
+const MAX_INTERVAL_MS = 3_600_000;
 
 /**
  * @typedef {object} LimiterOptions

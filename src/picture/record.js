@@ -14,7 +14,7 @@ import { parseTags } from '../format/tags.js';
  * Whether that swipe of the message still holds a tag with this prompt.
  * @param {any} message @param {number} swipeId @param {string} prompt
  */
-export function holdsTag(message, swipeId, prompt) {
+function holdsTag(message, swipeId, prompt) {
     const text = (message?.swipe_id ?? 0) === swipeId ? message?.mes : message?.swipes?.[swipeId];
     return typeof text === 'string' && parseTags(text).some((t) => t.prompt === prompt);
 }

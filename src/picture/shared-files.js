@@ -10,7 +10,7 @@
 
 /**
  * Paths are remembered this long: only pictures saved together can share a name, and a bound
- * in time also keeps jobs (and their messages) of chats long closed from being held.
+ * in time also keeps jobs (and their messages) of chats long closed from being kept in memory.
  */
 const KNOWN_PATH_MS = 60_000;
 /** And at most this many. */

@@ -15,9 +15,9 @@ export const MAX_ALIASES = 10;
 export const MAX_ALIAS_CHARS = 60;
 export const MAX_NAME_CHARS = 80;
 export const MAX_APPEARANCE_CHARS = 400;
-export const MAX_CHAT_STYLE_CHARS = 300;
+const MAX_CHAT_STYLE_CHARS = 300;
 /** At most this much of a card's text goes into the Describe request. */
-export const MAX_DESCRIBE_SOURCE_CHARS = 6000;
+const MAX_DESCRIBE_SOURCE_CHARS = 6000;
 
 // A first word that is an article or honorific would match half the prompts ("The", "Dr").
 const NOT_A_FIRST_NAME = new Set(['a', 'an', 'the', 'mr', 'mrs', 'ms', 'mx', 'dr', 'sir', 'dame', 'lady', 'lord', 'miss', 'master', 'madam', 'prof', 'st', 'saint']);

@@ -27,9 +27,9 @@ import { cleanName, defaultAliases, fold, normaliseAliases, normaliseAppearance,
  */
 
 /** Members after this many are ignored by findMentions and castBlock. */
-export const MAX_CAST = 32;
+const MAX_CAST = 32;
 /** Only this much of a prompt is scanned for mentions (tag prompts are at most 2000). */
-export const MAX_SCAN_CHARS = 10_000;
+const MAX_SCAN_CHARS = 10_000;
 /** Default bound on a composed prompt; below a tag's MAX_PROMPT_CHARS (2000). */
 export const DEFAULT_MAX_CHARS = 1500;
 export const MAX_CAST_BLOCK_CHARS = 4000;

@@ -15,9 +15,9 @@ import { encodePrompt } from '../format/pictures.js';
 import { CONTROL_CHARS } from '../format/text.js';
 
 /** At most this much of an answer is read. */
-export const MAX_ANSWER_CHARS = 50_000;
+const MAX_ANSWER_CHARS = 50_000;
 /** A quote longer than this is cut to its start (it only has to find the place). */
-export const MAX_QUOTE_CHARS = 300;
+const MAX_QUOTE_CHARS = 300;
 
 /** The structured-output schema the writer's request asks for, where the API offers it. */
 export const WRITER_SCHEMA = Object.freeze({

@@ -13,7 +13,7 @@ import { fillCast } from './cast.js';
 
 export const MAX_NAME_CHARS = 80;
 export const MAX_TEXT_CHARS = 20000;
-export const DEFAULT_PRESET = 'Default';
+const DEFAULT_PRESET = 'Default';
 
 // SillyTavern sends NovelAI requests with NAI's own "Add Quality Tags" toggle off
 // (qualityToggle: false) and the whole prompt as the base caption, with no character

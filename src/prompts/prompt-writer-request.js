@@ -10,8 +10,8 @@ import { countWords } from '../format/text.js';
 export const WRITER_MARK = '[Image prompt writer]';
 
 /** At most this much of the reply, and of each context message, is sent. */
-export const MAX_REPLY_CHARS = 20_000;
-export const MAX_CONTEXT_CHARS = 2000;
+const MAX_REPLY_CHARS = 20_000;
+const MAX_CONTEXT_CHARS = 2000;
 
 const INTRO = 'You illustrate a story. Read the passage below and choose up to {{wanted}} moments worth a picture (at most {{max}}), in story order: scene changes and striking visual moments. For each, give a short exact quote of the passage (a few words from the sentence the picture belongs after) and an image prompt for it.';
 const STANDALONE = 'The image model has not read the story: every prompt stands alone and describes only what can be seen.';

@@ -33,7 +33,7 @@ function sourceLabel(source) {
  * @param {Member} member @param {import('../prompts/cast.js').PromptStyle} style
  * @returns {Promise<string>} the cleaned appearance; throws a readable Error
  */
-export async function describeMember(member, style) {
+async function describeMember(member, style) {
     const c = ctx();
     if (typeof c.generateRaw !== 'function') throw new Error(t`This SillyTavern cannot ask the model (no generateRaw).`);
     const request = describeRequest({ name: member.name, description: member.description, personality: member.personality, scenario: member.scenario }, style);

@@ -12,82 +12,127 @@ import { escapeAttr } from '../format/html.js';
 /** A refusal in the user's language. @param {PresetError} error */
 const explain = (error) => t(error.msg.strings, ...error.msg.values);
 
+/** @typedef {import('../types').PresetStore} PresetStore */
+/** @typedef {{get: () => PresetStore, save: (s: PresetStore) => void}} StoreAccess */
+
+/**
+ * One bound preset part of the drawer: its store, its built-ins, its controls, and how to
+ * apply a store operation and show the result.
+ * @typedef {object} PresetBinding
+ * @property {StoreAccess} store
+ * @property {import('../prompts/presets.js').Builtins} builtins
+ * @property {HTMLSelectElement} select
+ * @property {HTMLTextAreaElement} text
+ * @property {HTMLElement} description
+ * @property {HTMLElement} saveButton
+ * @property {HTMLElement} deleteButton
+ * @property {() => void} show
+ * @property {(op: () => PresetStore) => boolean} attempt
+ */
+
 /**
  * @param {HTMLElement} root
- * @param {{get: () => import('../types').PresetStore, save: (s: import('../types').PresetStore) => void}} store
+ * @param {StoreAccess} store
  * @param {{prefix?: string, builtins?: import('../prompts/presets.js').Builtins}} [kind] the controls' id prefix
  *   (`inline_images_preset` for the meta-prompt, `inline_images_writer_preset` for the prompt writer) and its built-ins
  */
 export function bindPresets(root, store, kind = {}) {
     const prefix = kind.prefix ?? 'inline_images_preset';
-    const builtins = kind.builtins ?? PREDEFINED;
-    const select = /** @type {HTMLSelectElement} */ (root.querySelector(`#${prefix}`));
-    const text = /** @type {HTMLTextAreaElement} */ (root.querySelector(`#${prefix}_text`));
-    const description = /** @type {HTMLElement} */ (root.querySelector(`#${prefix}_description`));
-    const saveButton = /** @type {HTMLElement} */ (root.querySelector(`#${prefix}_save`));
-    const deleteButton = /** @type {HTMLElement} */ (root.querySelector(`#${prefix}_delete`));
-
-    const show = () => {
-        const presets = listPresets(store.get(), builtins);
-        select.replaceChildren(...presets.map((p) => new Option(p.readOnly ? `${p.name} ${tk('iig_built_in', '(built-in)')}` : p.name, p.name)));
-        const current = getPreset(store.get(), store.get().selected, builtins) ?? presets[0];
-        select.value = current.name;
-        text.value = current.text;
-        text.readOnly = current.readOnly;
-        description.textContent = current.descriptionKey && current.description
-            ? tk(current.descriptionKey, current.description) : current.description ?? '';
-        // Dimmed, not SillyTavern's `disabled` (which swallows clicks): a click on a built-in
-        // preset's Save or Delete explains why it cannot be done.
-        saveButton.classList.toggle('iig-dimmed', current.readOnly);
-        deleteButton.classList.toggle('iig-dimmed', current.readOnly);
+    /** @type {PresetBinding} */
+    const binding = {
+        store,
+        builtins: kind.builtins ?? PREDEFINED,
+        select: /** @type {HTMLSelectElement} */ (root.querySelector(`#${prefix}`)),
+        text: /** @type {HTMLTextAreaElement} */ (root.querySelector(`#${prefix}_text`)),
+        description: /** @type {HTMLElement} */ (root.querySelector(`#${prefix}_description`)),
+        saveButton: /** @type {HTMLElement} */ (root.querySelector(`#${prefix}_save`)),
+        deleteButton: /** @type {HTMLElement} */ (root.querySelector(`#${prefix}_delete`)),
+        show: () => showStore(binding),
+        attempt: (op) => applyOp(binding, op),
     };
+    const { select, text, saveButton, deleteButton, builtins, show } = binding;
 
-    /** Apply a store operation; a refusal becomes a toast. @param {() => import('../types').PresetStore} op */
-    const attempt = (op) => {
-        try {
-            store.save(op());
-            show();
-            return true;
-        } catch (error) {
-            if (!(error instanceof PresetError)) throw error;
-            toast(explain(error), 'warning');
-            return false;
-        }
-    };
-
-    select.addEventListener('change', () => attempt(() => selectPreset(store.get(), select.value, builtins)));
+    select.addEventListener('change', () => binding.attempt(() => selectPreset(store.get(), select.value, builtins)));
 
     saveButton.addEventListener('click', () => {
-        if (attempt(() => savePreset(store.get(), select.value, text.value, builtins))) toast(t`The preset has been saved.`, 'success');
+        if (binding.attempt(() => savePreset(store.get(), select.value, text.value, builtins))) toast(t`The preset has been saved.`, 'success');
     });
 
-    root.querySelector(`#${prefix}_saveas`)?.addEventListener('click', async () => {
-        const c = ctx();
-        const name = await c.callGenericPopup(t`Name of the new preset:`, c.POPUP_TYPE.INPUT, '');
-        if (typeof name !== 'string' || !name.trim()) return;
-        try {
-            store.save(saveAsPreset(store.get(), name, text.value, {}, builtins));
-        } catch (error) {
-            if (!(error instanceof PresetError) || error.code !== 'exists') {
-                if (error instanceof PresetError) return toast(explain(error), 'warning');
-                throw error;
-            }
-            const sure = await c.callGenericPopup(t`A preset named "${escapeAttr(name.trim())}" exists. Overwrite it?`, c.POPUP_TYPE.CONFIRM);
-            if (sure !== c.POPUP_RESULT.AFFIRMATIVE) return;
-            if (!attempt(() => saveAsPreset(store.get(), name, text.value, { overwrite: true }, builtins))) return;
-        }
-        show();
-        toast(t`The preset has been saved.`, 'success');
-    });
+    root.querySelector(`#${prefix}_saveas`)?.addEventListener('click', () => askSaveAs(binding));
 
-    deleteButton.addEventListener('click', async () => {
-        const c = ctx();
-        const name = select.value;
-        if (getPreset(store.get(), name, builtins)?.readOnly) return attempt(() => deletePreset(store.get(), name, builtins));
-        const sure = await c.callGenericPopup(t`Do you want to delete the preset "${escapeAttr(name)}"?`, c.POPUP_TYPE.CONFIRM);
-        if (sure === c.POPUP_RESULT.AFFIRMATIVE) attempt(() => deletePreset(store.get(), name, builtins));
-    });
+    deleteButton.addEventListener('click', () => askDelete(binding));
 
     show();
     return { refresh: show };
+}
+
+/**
+ * Show the store's presets, with the selected one's text and description.
+ * @param {PresetBinding} binding
+ */
+function showStore({ store, builtins, select, text, description, saveButton, deleteButton }) {
+    const presets = listPresets(store.get(), builtins);
+    select.replaceChildren(...presets.map((p) => new Option(p.readOnly ? `${p.name} ${tk('iig_built_in', '(built-in)')}` : p.name, p.name)));
+    const current = getPreset(store.get(), store.get().selected, builtins) ?? presets[0];
+    select.value = current.name;
+    text.value = current.text;
+    text.readOnly = current.readOnly;
+    description.textContent = current.descriptionKey && current.description
+        ? tk(current.descriptionKey, current.description) : current.description ?? '';
+    // Dimmed, not SillyTavern's `disabled` (which swallows clicks): a click on a built-in
+    // preset's Save or Delete explains why it cannot be done.
+    saveButton.classList.toggle('iig-dimmed', current.readOnly);
+    deleteButton.classList.toggle('iig-dimmed', current.readOnly);
+}
+
+/**
+ * Apply a store operation; a refusal becomes a toast.
+ * @param {PresetBinding} binding @param {() => PresetStore} op
+ */
+function applyOp(binding, op) {
+    try {
+        binding.store.save(op());
+        binding.show();
+        return true;
+    } catch (error) {
+        if (!(error instanceof PresetError)) throw error;
+        toast(explain(error), 'warning');
+        return false;
+    }
+}
+
+/**
+ * Save As: ask for a name, and whether to overwrite a preset that has it.
+ * @param {PresetBinding} binding
+ */
+async function askSaveAs({ store, builtins, text, show, attempt }) {
+    const c = ctx();
+    const name = await c.callGenericPopup(t`Name of the new preset:`, c.POPUP_TYPE.INPUT, '');
+    if (typeof name !== 'string' || !name.trim()) return;
+    try {
+        store.save(saveAsPreset(store.get(), name, text.value, {}, builtins));
+    } catch (error) {
+        if (!(error instanceof PresetError) || error.code !== 'exists') {
+            if (error instanceof PresetError) return toast(explain(error), 'warning');
+            throw error;
+        }
+        const sure = await c.callGenericPopup(t`A preset named "${escapeAttr(name.trim())}" exists. Overwrite it?`, c.POPUP_TYPE.CONFIRM);
+        if (sure !== c.POPUP_RESULT.AFFIRMATIVE) return;
+        if (!attempt(() => saveAsPreset(store.get(), name, text.value, { overwrite: true }, builtins))) return;
+    }
+    show();
+    toast(t`The preset has been saved.`, 'success');
+}
+
+/**
+ * Delete the selected preset once the user confirms. A built-in one goes straight to the
+ * store, whose refusal says why it cannot be deleted.
+ * @param {PresetBinding} binding
+ */
+async function askDelete({ store, builtins, select, attempt }) {
+    const c = ctx();
+    const name = select.value;
+    if (getPreset(store.get(), name, builtins)?.readOnly) return attempt(() => deletePreset(store.get(), name, builtins));
+    const sure = await c.callGenericPopup(t`Do you want to delete the preset "${escapeAttr(name)}"?`, c.POPUP_TYPE.CONFIRM);
+    if (sure === c.POPUP_RESULT.AFFIRMATIVE) attempt(() => deletePreset(store.get(), name, builtins));
 }

@@ -77,3 +77,20 @@ test('a kept picture whose message is really gone from the loaded chat is droppe
     assert.equal(deliveries.count('A'), 0);
     assert.equal(state.chat[0].mes, 'another message');
 });
+
+test('a picture kept by version 1.2.0 is read back after a reload and written with the prompt it was sent as', async () => {
+    const state = stage();
+    // As 1.2.0 saved it: `sent` was the prompt text alone.
+    state.settings.inlineImagesHeld = [{
+        chatId: 'A', identity: { index: 0, swipeId: 0, sendDate: 'd1', name: 'S', isUser: false },
+        swipeId: 0, ordinal: 0, prompt: 'kite', src: '/k.png', sent: 'kite, red and blue', at: Date.now(),
+    }];
+    state.chat.push({ mes: 'Text <img-prompt="kite"> more', swipe_id: 0, send_date: 'd1', name: 'S' });
+    markChatLoaded();
+    const kept = new KeptPictures(new WritePath(saver));
+    kept.load();
+    assert.equal(kept.count('A'), 1);
+    await kept.deliverOpenChat();
+    assert.equal(kept.count('A'), 0);
+    assert.match(state.chat[0].mes, /<img data-iig="1" src="\/k.png" title="kite, red and blue" alt="kite">/);
+});
