@@ -34,13 +34,25 @@ if [ ! -d node_modules/typescript ] || ! stamp_ok .bootstrap-stamp-npm "$NPM_HAS
     echo "$NPM_HASH" > .bootstrap-stamp-npm
 fi
 
+# A Debian package the tests need, by the command it brings: installed with apt-get when we
+# are root, else one line that says how.
+need_debian() {
+    local command="$1" package="$2" hint="$3"
+    command -v "$command" >/dev/null && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing Debian's $package (apt-get)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+        command -v "$command" >/dev/null && return 0
+    fi
+    die "$hint"
+}
+
 need_chromium() {
     [ -n "${INLINE_IMAGES_CHROMIUM:-}" ] && [ -x "${INLINE_IMAGES_CHROMIUM}" ] && return 0
-    command -v chromium >/dev/null && return 0
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing Debian's chromium (apt-get)"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-        command -v chromium >/dev/null && return 0
-    fi
-    die "Chromium is missing. Install it with 'sudo apt-get install chromium', or set INLINE_IMAGES_CHROMIUM to a Chromium binary."
+    need_debian chromium chromium "Chromium is missing. Install it with 'sudo apt-get install chromium', or set INLINE_IMAGES_CHROMIUM to a Chromium binary."
+}
+
+# epubcheck (with the Java it needs) validates the exported EPUB in the tests.
+need_epubcheck() {
+    need_debian epubcheck epubcheck "epubcheck is missing. Install it with 'sudo apt-get install epubcheck'."
 }

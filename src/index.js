@@ -6,7 +6,7 @@
  * (jobs, the queue, `/sd`, pictures kept for closed chats), chat/ (replies, the one write
  * path, saves, the display hook), features/ and ui/.
  */
-import { ctx, missingApi, toast, toastOnce, t } from './st.js';
+import { ctx, missingApi, toast, toastOnce, t, tk } from './st.js';
 import { loadSettings } from './settings.js';
 import { log, setLogLevel } from './log.js';
 import { Jobs } from './picture/jobs.js';
@@ -30,7 +30,8 @@ import { castForPrompt, composeForCast } from './features/looks.js';
 import { selectedPreset } from './prompts/presets.js';
 import { WRITER_PREDEFINED } from './prompts/prompt-writer-request.js';
 import { mountDrawer } from './ui/drawer.js';
-import { addToWandMenu } from './ui/gallery.js';
+import { addWandItem } from './ui/gallery.js';
+import { exportWithDialog } from './features/export.js';
 
 const SETTINGS_KEY = 'inlineImages';
 const BASE_URL = new URL('..', import.meta.url).pathname;
@@ -113,7 +114,7 @@ function build() {
         keepReply: () => void saver.saveNow(),
     });
     const prompts = new PromptHooks({ settings: getSettings, tracker, beforeGeneration: (type) => replies.beforeGeneration(type) });
-    const pictures = new PictureActions(jobs, writePath, streams);
+    const pictures = new PictureActions(jobs, writePath, streams, () => void exportWithDialog());
     const manual = new ManualGeneration({ jobs, writePath, streams, pictures, settings: getSettings, writePrompts: (message) => promptWriter.run(message) });
     return { tracker, saver, writePath, kept, jobs, shown, streams, promptWriter, replies, prompts, pictures, manual, busy };
 }
@@ -157,7 +158,8 @@ function init() {
     registerDisplay({ jobs, streams, replies, promptWriter });
     registerEvents(app);
     manual.install();
-    addToWandMenu(() => pictures.openGallery());
+    addWandItem({ id: 'iig_gallery_wand', icon: 'fa-images', key: 'iig_gallery_menu', label: tk('iig_gallery_menu', 'Inline Images gallery') }, () => pictures.openGallery());
+    addWandItem({ id: 'iig_export_wand', icon: 'fa-file-export', key: 'iig_export_menu', label: tk('iig_export_menu', 'Export illustrated story') }, () => void exportWithDialog());
     const check = { settings: getSettings, busy };
     registerCommands({ manual, pictures, settings: getSettings, check });
     const save = (/** @type {import('./types').Settings} */ next) => {

@@ -40,6 +40,7 @@ from . import browser as tb_browser
 from . import stpage
 from .images import StandInImageServer
 from .llm import StandInLLM
+from .chats import write_illustrated_chat
 from .png import draw_prompt_png
 from .sillytavern import EXTENSION_FOLDER, REPO_ROOT, Backends, SillyTavern
 
@@ -427,32 +428,7 @@ class Bench:
     def write_long_chat(self, messages: int) -> str:
         self.long_count += 1
         name = f"bench long chat {self.long_count}"
-        folder = self.st.user_dir / "user" / "images" / CHARACTER
-        folder.mkdir(parents=True, exist_ok=True)
-        chats = self.st.user_dir / "chats" / self.avatar.removesuffix(".png")  # chats go by the card's file
-        chats.mkdir(parents=True, exist_ok=True)
-        rng = random.Random(7)
-        date = "December 1, 2026 5:00pm"
-        lines = [json.dumps({"user_name": "User", "character_name": CHARACTER, "create_date": "2026-12-01@17h00m00s",
-                             "chat_metadata": {}})]
-        for i in range(messages):
-            lines.append(json.dumps({"name": "User", "is_user": True, "is_system": False, "send_date": date,
-                                     "mes": "Go on.", "extra": {}}))
-            parts = []
-            for k in range(2):
-                file = folder / f"bench_long_{i}_{k}.png"
-                if not file.exists():
-                    file.write_bytes(self.png)
-                prompt = f"an oasis scene number {i} view {k}"
-                src = f"/user/images/{CHARACTER}/bench_long_{i}_{k}.png"
-                parts.append(f'{_sentences(rng, 45)} <img-prompt="{prompt}"><img data-iig="1" src="{src}" '
-                             f'title="{prompt}" alt="{prompt}">')
-            parts.append(_sentences(rng, 20))
-            mes = "\n\n".join(parts)
-            lines.append(json.dumps({"name": CHARACTER, "is_user": False, "is_system": False, "send_date": date,
-                                     "mes": mes, "extra": {}, "swipe_id": 0, "swipes": [mes],
-                                     "swipe_info": [{"send_date": date, "extra": {}}]}))
-        (chats / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_illustrated_chat(self.st, self.avatar, CHARACTER, name, messages, 2, self.png, files="bench_long")
         return name
 
     def open_long_chat(self, on: bool, messages: int) -> None:

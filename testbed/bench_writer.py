@@ -13,13 +13,9 @@ import json
 import statistics
 import sys
 
-from playwright.sync_api import sync_playwright
-
-from . import browser as tb_browser
 from . import stpage
-from .images import StandInImageServer
-from .llm import Reply, StandInLLM
-from .sillytavern import EXTENSION_FOLDER, REPO_ROOT, Backends, SillyTavern
+from .llm import Reply
+from .session import standin_session
 
 STORY = ("The caravan reached the oasis at dusk, camels groaning under their loads. Palm shadows stretched long "
          "across the sand. Amira climbed the dune behind the well and watched the sun sink into a copper haze.\n\n"
@@ -43,38 +39,25 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="replies per (W, I) pair (default 3)")
     args = parser.parse_args(argv)
-    llm, images = StandInLLM().start(), StandInImageServer().start()
-    st = SillyTavern(Backends(llm.url, images.url), extensions={EXTENSION_FOLDER: REPO_ROOT})
-    try:
-        st.start()
-        with sync_playwright() as p:
-            chromium = tb_browser.launch(p)
-            page = chromium.new_page()
-            stpage.open_app(page, st.url)
-            stpage.open_character(page)
-            stpage.open_extension_drawer(page)
-            page.select_option("#inline_images_promptMode", "separate")
-            print(f"{'writer W':>9} {'image I':>8} {'W + I':>7} {'reply end → picture':>20} {'overhead':>9}")
-            for writer_s, image_s in ((0.5, 0.5), (1.0, 2.0), (2.0, 1.0)):
-                images.behaviour.latency = image_s
-                spans = []
-                for _ in range(args.runs):
-                    stpage.new_chat(page)
-                    page.evaluate(WATCH_JS)
-                    llm.queue(STORY, Reply([writer_s, ANSWER]))
-                    stpage.send(page, "Go on.")
-                    page.wait_for_function("() => window.__bench.shown > 0", timeout=60_000)
-                    spans.append(float(page.evaluate("() => window.__bench.shown - window.__bench.received")) / 1000)
-                    page.wait_for_function("() => window.inlineImages?.idle?.() === true", timeout=60_000)
-                median = statistics.median(spans)
-                floor = writer_s + image_s
-                print(f"{writer_s:>8.1f}s {image_s:>7.1f}s {floor:>6.1f}s {median:>19.2f}s {median - floor:>+8.2f}s"
-                      f"   (median of {len(spans)}: {', '.join(f'{s:.2f}' for s in spans)})")
-            chromium.close()
-    finally:
-        st.stop()
-        images.stop()
-        llm.stop()
+    with standin_session() as (st, llm, images, page):
+        stpage.open_extension_drawer(page)
+        page.select_option("#inline_images_promptMode", "separate")
+        print(f"{'writer W':>9} {'image I':>8} {'W + I':>7} {'reply end → picture':>20} {'overhead':>9}")
+        for writer_s, image_s in ((0.5, 0.5), (1.0, 2.0), (2.0, 1.0)):
+            images.behaviour.latency = image_s
+            spans = []
+            for _ in range(args.runs):
+                stpage.new_chat(page)
+                page.evaluate(WATCH_JS)
+                llm.queue(STORY, Reply([writer_s, ANSWER]))
+                stpage.send(page, "Go on.")
+                page.wait_for_function("() => window.__bench.shown > 0", timeout=60_000)
+                spans.append(float(page.evaluate("() => window.__bench.shown - window.__bench.received")) / 1000)
+                page.wait_for_function("() => window.inlineImages?.idle?.() === true", timeout=60_000)
+            median = statistics.median(spans)
+            floor = writer_s + image_s
+            print(f"{writer_s:>8.1f}s {image_s:>7.1f}s {floor:>6.1f}s {median:>19.2f}s {median - floor:>+8.2f}s"
+                  f"   (median of {len(spans)}: {', '.join(f'{s:.2f}' for s in spans)})")
     return 0
 
 

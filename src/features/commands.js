@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Every slash command of the extension, for STscript: /inline-images (/iig), /iig-gallery,
- * /iig-check and /iig-appearance. Each calls the same code as its button in the drawer or
+ * /iig-check, /iig-appearance and /iig-export. Each calls the same code as its button in the drawer or
  * the chat; errors thrown here reach the user as SillyTavern shows a command's errors.
  */
 import { ctx, t, tk } from '../st.js';
@@ -9,6 +9,7 @@ import { log } from '../log.js';
 import { normaliseAliases } from '../prompts/cast-text.js';
 import { currentCast, memberNamed, saveLook } from './looks.js';
 import { checkSetup, resultsText } from './setup-check.js';
+import { exportAndTell } from './export.js';
 
 /**
  * @typedef {object} CommandDeps
@@ -56,6 +57,17 @@ export function registerCommands(deps) {
         helpString: `<div>${t`Checks the Inline Images setup: Image Generation, a test picture, the instructions, recent replies and conflicting scripts. Shows the results and returns them as text.`}</div>`,
     });
     add({
+        name: 'iig-export',
+        callback: async (/** @type {Record<string, any>} */ args) => (await exportAndTell(exportOptions(args))).file,
+        returns: t`the name of the file downloaded`,
+        namedArgumentList: [
+            named({ name: 'format', description: t`html: one web page with the pictures in it; epub: a book`, typeList: [ARGUMENT_TYPE.STRING], enumList: ['html', 'epub'], forceEnum: true }),
+            named({ name: 'user', description: t`false: only the story, without your own messages (default: true)`, typeList: [ARGUMENT_TYPE.BOOLEAN] }),
+            named({ name: 'captions', description: t`true: each picture's prompt as a caption under it (default: false)`, typeList: [ARGUMENT_TYPE.BOOLEAN] }),
+        ],
+        helpString: `<div>${t`Exports this chat as you read it now, with its pictures, as a web page or an EPUB book, and downloads the file.`}</div>${example('/iig-export format=epub user=false')}`,
+    });
+    add({
         name: 'iig-appearance',
         callback: appearance,
         returns: t`the appearance in use (after setting it, as stored)`,
@@ -93,7 +105,7 @@ async function appearance(args, value) {
     const member = who ? memberNamed(who) : currentCast().find((m) => m.kind === 'character') ?? null;
     if (!member) throw new Error(t`/iig-appearance: nobody called "${who}" is in this chat.`);
     const text = String(value ?? '').trim();
-    if (['true', 'on', '1', 'yes'].includes(String(args.reset ?? '').toLowerCase())) {
+    if (flag(args.reset, false)) {
         await saveLook(member, { appearance: '', aliases: [] });
         return currentCast().find((m) => m.id === member.id)?.appearance ?? '';
     }
@@ -104,4 +116,17 @@ async function appearance(args, value) {
         aliases: aliasesGiven ? normaliseAliases(String(args.aliases)) : member.aliases,
     });
     return stored.appearance;
+}
+
+/** @param {unknown} value @param {boolean} fallback */
+const flag = (value, fallback) => (value === undefined || value === '' ? fallback : ['true', 'on', '1', 'yes'].includes(String(value).toLowerCase()));
+
+/**
+ * `/iig-export [format=html|epub] [user=true|false] [captions=true|false]`
+ * @param {Record<string, any>} args @returns {import('./export.js').ExportOptions}
+ */
+function exportOptions(args) {
+    const format = String(args.format || 'html').toLowerCase();
+    if (format !== 'html' && format !== 'epub') throw new Error(t`/iig-export: the format must be html or epub, not "${format}".`);
+    return { format, withUser: flag(args.user, true), captions: flag(args.captions, false) };
 }

@@ -23,8 +23,10 @@ export class PictureActions {
      * @param {import('../picture/jobs.js').Jobs} jobs
      * @param {import('../chat/write-path.js').WritePath} writePath
      * @param {import('../chat/streams.js').Streams} streams
+     * @param {() => void} [exportStory] the gallery's Export button
      */
-    constructor(jobs, writePath, streams) {
+    constructor(jobs, writePath, streams, exportStory) {
+        this.exportStory = exportStory;
         this.jobs = jobs;
         this.writePath = writePath;
         this.streams = streams;
@@ -66,7 +68,7 @@ export class PictureActions {
 
     /** The gallery of the open chat. */
     openGallery() {
-        return openGallery(collectPictures(ctx().chat), this.actions);
+        return openGallery(collectPictures(ctx().chat), this.actions, this.exportStory);
     }
 
     /** The picture's message and tag, when the picture is still there. @param {ChatPicture} picture */

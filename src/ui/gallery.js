@@ -14,16 +14,24 @@ import { openViewer } from './viewer.js';
 /**
  * @param {Picture[]} pictures the chat's pictures, in reading order
  * @param {import('./viewer.js').PictureActions} actions
+ * @param {() => void} [exportStory] the Export button (the chat's story with its pictures, as a file)
  * @returns {HTMLDialogElement}
  */
-export function openGallery(pictures, actions) {
+export function openGallery(pictures, actions, exportStory) {
     const overlay = createOverlay('iig-gallery', tk('iig_gallery', 'Pictures of this chat'));
     const { dialog, body } = overlay;
     const head = el('div', 'iig-gallery-head');
     const title = el('h3', 'iig-gallery-title', tk('iig_gallery', 'Pictures of this chat'));
     const count = el('span', 'iig-gallery-count', t`${pictures.length} picture(s) in this chat`);
     const close = button('iig-gallery-close', 'fa-xmark', tk('iig_close', 'Close'), () => overlay.close(), { iconOnly: true, shortcut: 'Esc' });
-    head.append(title, count, close);
+    head.append(title, count);
+    if (exportStory) {
+        head.append(button('iig-gallery-export', 'fa-file-export', tk('iig_export', 'Export'), () => {
+            overlay.close();
+            exportStory();
+        }));
+    }
+    head.append(close);
     const groups = el('div', 'iig-gallery-groups');
     body.append(head, groups);
     if (!pictures.length) {
@@ -64,18 +72,19 @@ export function openGallery(pictures, actions) {
 }
 
 /**
- * "Inline Images gallery" in the wand menu (SillyTavern shows the menu's button once it has items).
- * @param {() => void} open
+ * An item of ours in the wand menu (SillyTavern shows the menu's button once it has items).
+ * @param {{id: string, icon: string, key: string, label: string}} item label: translated already; key: its i18n key
+ * @param {() => void} onClick
  */
-export function addToWandMenu(open) {
+export function addWandItem({ id, icon, key, label }, onClick) {
     const menu = document.getElementById('extensionsMenu');
-    if (!menu || document.getElementById('iig_gallery_wand')) return;
-    const item = el('div', 'list-group-item flex-container flexGap5 interactable');
-    item.id = 'iig_gallery_wand';
-    item.tabIndex = 0;
-    const label = el('span', '', tk('iig_gallery_menu', 'Inline Images gallery'));
-    label.setAttribute('data-i18n', 'iig_gallery_menu');
-    item.append(el('div', 'fa-solid fa-images extensionsMenuExtensionButton'), label);
-    item.addEventListener('click', open);
-    menu.append(item);
+    if (!menu || document.getElementById(id)) return;
+    const entry = el('div', 'list-group-item flex-container flexGap5 interactable');
+    entry.id = id;
+    entry.tabIndex = 0;
+    const text = el('span', '', label);
+    text.setAttribute('data-i18n', key);
+    entry.append(el('div', `fa-solid ${icon} extensionsMenuExtensionButton`), text);
+    entry.addEventListener('click', onClick);
+    menu.append(entry);
 }
