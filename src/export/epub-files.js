@@ -6,9 +6,14 @@
  * warnings. Pure: plain objects in, strings out; no SillyTavern, no DOM.
  */
 import { escapeAttr } from '../format/html.js';
+import { xmlSafe } from '../format/text.js';
 
-/** escapeAttr escapes all five XML specials (`&#39;` is fine in XML), in text and in attributes. */
-const xml = escapeAttr;
+/**
+ * escapeAttr escapes all five XML specials (`&#39;` is fine in XML), in text and in attributes;
+ * a control character a name or title may hold is not XML at all.
+ * @param {unknown} text
+ */
+const xml = (text) => escapeAttr(xmlSafe(text));
 
 /**
  * File extensions by media type. WebP is here for naming only: it is no core media type in

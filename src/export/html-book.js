@@ -7,6 +7,10 @@
  * no SillyTavern, no DOM.
  */
 import { escapeAttr } from '../format/html.js';
+import { xmlSafe } from '../format/text.js';
+
+/** Escaped, and without what neither an HTML page nor a book's XHTML may hold. @param {unknown} text */
+const safe = (text) => escapeAttr(xmlSafe(text));
 
 /**
  * First in the head, so it is in force before anything else is read. `frame-ancestors` would be
@@ -67,8 +71,8 @@ pre, code { font-size: .9em; white-space: pre-wrap; }
  * @returns {string}
  */
 export function figureHtml({ src, prompt, caption, inline }) {
-    const p = escapeAttr(prompt);
-    const image = `<img src="${escapeAttr(src)}" alt="${p}">`;
+    const p = safe(prompt);
+    const image = `<img src="${safe(src)}" alt="${p}">`;
     if (inline) return `<span class="picture">${image}</span>`;
     const figcaption = caption ? `<figcaption>${p}</figcaption>` : '';
     return `<figure class="picture">${image}${figcaption}</figure>`;
@@ -83,7 +87,7 @@ export function figureHtml({ src, prompt, caption, inline }) {
  */
 export function missingPictureHtml(prompt, label = 'Picture not found', inline = false) {
     const element = inline ? 'span' : 'p';
-    return `<${element} class="missing-picture">[${escapeAttr(label)}: ${escapeAttr(prompt)}]</${element}>`;
+    return `<${element} class="missing-picture">[${safe(label)}: ${safe(prompt)}]</${element}>`;
 }
 
 /**
@@ -92,7 +96,7 @@ export function missingPictureHtml(prompt, label = 'Picture not found', inline =
  */
 function messageHtml(message) {
     const who = message.isUser ? 'user' : 'character';
-    return `<section class="message ${who}">\n<h2 class="speaker">${escapeAttr(message.name)}</h2>\n${message.html}\n</section>\n`;
+    return `<section class="message ${who}">\n<h2 class="speaker">${safe(message.name)}</h2>\n${message.html}\n</section>\n`;
 }
 
 /**
@@ -107,8 +111,8 @@ function messageHtml(message) {
  * @returns {{head: string, parts: string[]}} head = parts[0]
  */
 export function htmlBook(book) {
-    const title = escapeAttr(book.title ?? '');
-    const subtitle = book.subtitle ? `\n<p class="subtitle">${escapeAttr(book.subtitle)}</p>` : '';
+    const title = safe(book.title ?? '');
+    const subtitle = book.subtitle ? `\n<p class="subtitle">${safe(book.subtitle)}</p>` : '';
     const head = '<!DOCTYPE html>\n'
         + `<html lang="${escapeAttr(book.lang || 'en')}">\n<head>\n`
         + `<meta http-equiv="Content-Security-Policy" content="${CSP}">\n`

@@ -6,6 +6,7 @@
  */
 import { ctx, t, tk } from '../st.js';
 import { epubFiles, extensionOf, mediaTypeOf } from '../export/epub-files.js';
+import { xmlSafe } from '../format/text.js';
 import { figureHtml, missingPictureHtml } from '../export/html-book.js';
 import { fetchPicture, fitForExport, formatted, fragment, placePictures, slicer } from './export-message.js';
 
@@ -43,7 +44,8 @@ function sectionXhtml(message, body) {
     name.className = 'speaker';
     name.textContent = message.name;
     section.append(name, ...body.childNodes);
-    return new XMLSerializer().serializeToString(section);
+    // A control character in the prose (the model's) is no XML: the book would not open.
+    return xmlSafe(new XMLSerializer().serializeToString(section));
 }
 
 /**

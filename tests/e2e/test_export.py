@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 import zipfile
+from xml.etree import ElementTree
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +30,22 @@ HOSTILE_PROSE = 'She smiled. <script>alert(1)</script><img src=x onerror="alert(
 
 
 def illustrated_story(page: Page, llm: StandInLLM) -> list[str]:
-    """Three replies: two pictures, one picture, and hostile prompts and prose. Their sentences."""
+    """Four replies: two pictures; one picture; the whole hostile corpus as tags, then the same
+    prompts as a careless model writes them (unencoded), with hostile prose. Their sentences."""
     sentences = ["The gate stood open in the fog.", "The tower leaned under the stars.", HOSTILE_PROSE]
     llm.queue(f"{sentences[0]} {tag('an iron gate in fog')}\n\nThe yard was empty. {tag('a cobbled yard with a well')} Quiet.")
     stpage.send(page, "Go in.")
+    stpage.wait_idle(page)
     llm.queue(f"{sentences[1]} {tag('a crooked tower under stars')} Night fell.")
     stpage.send(page, "Climb.")
-    hostile = "".join(f"Part {i}. <img-prompt=\"{encode(p)}\">\n\n" for i, p in enumerate(HOSTILE[:12]))
-    llm.queue(f"{hostile}{HOSTILE_PROSE}")
+    stpage.wait_idle(page)
+    llm.queue("".join(f"Part {i}. <img-prompt=\"{encode(p)}\">\n\n" for i, p in enumerate(HOSTILE)) + "Encoded end.")
     stpage.send(page, "Do your worst.")
     stpage.wait_idle(page)
-    wait_until(lambda: page.evaluate("() => globalThis.inlineImages.idle()"), timeout=90, what="every picture drawn")
+    llm.queue("".join(f"Raw {i}. <img-prompt=\"{p}\">\n\n" for i, p in enumerate(HOSTILE)) + HOSTILE_PROSE)
+    stpage.send(page, "Again, carelessly.")
+    stpage.wait_idle(page)
+    wait_until(lambda: page.evaluate("() => globalThis.inlineImages.idle()"), timeout=180, what="every picture drawn")
     return sentences
 
 
@@ -49,6 +55,12 @@ def epubcheck() -> list[str]:
     assert found, "epubcheck is missing: scripts/test installs it (apt-get install epubcheck)"
     jar = Path(found).resolve()
     return ["java", "-jar", str(jar)] if jar.suffix == ".jar" else [found]
+
+
+def as_exported(alt: str) -> str:
+    """A picture's alt as the exported file has it: what neither HTML nor XML can hold (NUL and
+    the other C0 controls) is U+FFFD, as a browser shows it."""
+    return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "\ufffd", html.unescape(alt))
 
 
 def our_pictures(sillytavern: SillyTavern, page: Page) -> list[tuple[str, str]]:
@@ -81,11 +93,8 @@ def open_offline(chromium: Browser, path: Path) -> tuple[Page, list[str]]:
     return reader, requests
 
 
-def test_the_web_page_reads_offline_with_every_picture_in_place_and_nothing_runs(
-        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern, chromium: Browser) -> None:
-    sentences = illustrated_story(page, llm)
-    pictures = our_pictures(sillytavern, page)
-    assert len(pictures) >= 12, pictures
+def check_web_page(page: Page, chromium: Browser, pictures: list[tuple[str, str]], sentences: list[str]) -> None:
+    """Exported from the wand menu with captions, read in a page that can fetch nothing."""
     # From the wand menu, as a user does it: the dialog, then the download.
     page.locator("#extensionsMenuButton").click()
     page.locator("#iig_export_wand").click()
@@ -105,16 +114,20 @@ def test_the_web_page_reads_offline_with_every_picture_in_place_and_nothing_runs
         reader.wait_for_function("() => [...document.images].every((i) => i.complete)")
         broken = reader.evaluate("() => [...document.querySelectorAll('figure.picture img')].filter((i) => !i.naturalWidth).map((i) => i.alt)")
         assert broken == [], broken
-        assert reader.evaluate("() => [...document.querySelectorAll('figure.picture img')].map((i) => i.alt)") == [html.unescape(p) for _s, p in pictures]
+        assert reader.evaluate("() => [...document.querySelectorAll('figure.picture img')].map((i) => i.alt)") == [as_exported(p) for _s, p in pictures]
         # The captions are the prompts as text (a hostile one reads as what it is); the rest is the story.
         text = str(reader.evaluate("() => { const b = document.body.cloneNode(true); b.querySelectorAll('figcaption').forEach((c) => c.remove()); return b.innerText; }"))
         for sentence in sentences[:2]:
             assert sentence in text
-        assert "She smiled." in text and "The end." in text
-        assert "img-prompt" not in text and "<script" not in text and "onerror" not in text
+        assert "She smiled." in text and "The end." in text and "Encoded end." in text
+        # No tag text. (The tail of a prompt too long to be a tag is the model's text, shown as
+        # text as the chat shows it; only elements and handlers would be markup.)
+        assert "img-prompt" not in text
         expect(reader.locator("figcaption").first).to_have_text("an iron gate in fog")
         assert reader.evaluate("() => window.__pwned") is None
-        assert reader.locator("script, iframe, object, embed").count() == 0
+        markup = reader.locator("main script, main iframe, main object, main embed, main svg, main math, main form, main style, main template, main textarea, main noscript")
+        assert markup.count() == 0, markup.evaluate_all("(els) => els.map((e) => e.outerHTML.slice(0, 120))")
+        assert reader.evaluate("() => [...document.querySelectorAll('main img')].filter((i) => !i.closest('.picture')).length") == 0
         handlers = reader.evaluate("() => [...document.querySelectorAll('*')].flatMap((e) => [...e.attributes].filter((a) => /^on/i.test(a.name)).map((a) => e.tagName + ' ' + a.name))")
         assert handlers == [], handlers
         csp = reader.locator("meta[http-equiv='Content-Security-Policy']").get_attribute("content") or ""
@@ -126,10 +139,8 @@ def test_the_web_page_reads_offline_with_every_picture_in_place_and_nothing_runs
         reader.context.close()
 
 
-def test_the_book_passes_epubcheck_and_holds_each_picture_and_the_prose(
-        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
-    sentences = illustrated_story(page, llm)
-    pictures = our_pictures(sillytavern, page)
+def check_book(page: Page, pictures: list[tuple[str, str]], sentences: list[str]) -> None:
+    """Exported with the slash command: its files, its pages, and epubcheck."""
     path = export(page, "/iig-export format=epub")
     assert path.suffix == ".epub"
     with zipfile.ZipFile(path) as book:
@@ -141,12 +152,26 @@ def test_the_book_passes_epubcheck_and_holds_each_picture_and_the_prose(
         chapters = "".join(book.read(n).decode() for n in names if re.match(r"OEBPS/chapter-\d+\.xhtml", n))
         for sentence in sentences[:2]:
             assert sentence in chapters
-        assert "img-prompt" not in chapters and "<script" not in chapters
+        for name in (n for n in names if n.endswith(".xhtml")):
+            for element in ElementTree.fromstring(book.read(name)).iter():
+                local = element.tag.rsplit("}", 1)[-1]
+                assert local not in ("script", "iframe", "object", "embed", "style", "svg", "math"), (name, local)
+                assert not [a for a in element.attrib if a.rsplit("}", 1)[-1].lower().startswith("on")], (name, element.attrib)
+        assert "img-prompt" not in html.unescape(re.sub(r"<[^>]+>", "", chapters)), "no tag text in the prose"
         opf = book.read("OEBPS/content.opf").decode()
         assert 'properties="cover-image"' in opf and "<dc:title>Seraphina</dc:title>" in opf
     result = subprocess.run(epubcheck() + [str(path)], capture_output=True, text=True, timeout=300)
     report = result.stdout + result.stderr
     assert result.returncode == 0 and "ERROR" not in report and "FATAL" not in report, report
+
+
+def test_the_story_exports_as_a_page_that_reads_offline_and_a_book_that_passes_epubcheck(
+        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern, chromium: Browser) -> None:
+    sentences = illustrated_story(page, llm)
+    pictures = our_pictures(sillytavern, page)
+    assert len(pictures) >= 40, pictures
+    check_web_page(page, chromium, pictures, sentences)
+    check_book(page, pictures, sentences)
 
 
 def test_a_picture_whose_file_is_gone_becomes_a_note_and_the_export_says_how_many(
