@@ -11,6 +11,7 @@ import { loadSettings } from './settings.js';
 import { log, setLogLevel } from './log.js';
 import { Jobs } from './picture/jobs.js';
 import { KeptPictures } from './picture/kept.js';
+import { FailedPictures } from './picture/failed.js';
 import { draw } from './picture/sd.js';
 import { GenerationTracker } from './chat/generation.js';
 import { ChatSaver } from './chat/save.js';
@@ -86,10 +87,17 @@ function build() {
     const writePath = new WritePath(saver);
     const kept = new KeptPictures(writePath);
     kept.load();
+    const failedPictures = new FailedPictures();
+    failedPictures.load();
     /** @type {ReturnType<typeof createRefresh>} */
     let shown;
     const jobs = new Jobs({
-        settings: getSettings, chatId: openChatId, draw, failed,
+        settings: getSettings, chatId: openChatId, draw,
+        failed: (job, error) => {
+            failed(job, error);
+            failedPictures.remember(job);
+        },
+        forgetFailed: (job) => failedPictures.forget(job),
         compose: (prompt) => composeForCast(prompt, settings.presets),
         deliver: (job) => kept.deliver(job),
         changed: (message) => shown.refresh(message),
@@ -116,11 +124,11 @@ function build() {
     const prompts = new PromptHooks({ settings: getSettings, tracker, beforeGeneration: (type) => replies.beforeGeneration(type) });
     const pictures = new PictureActions(jobs, writePath, streams, () => void exportWithDialog());
     const manual = new ManualGeneration({ jobs, writePath, streams, pictures, settings: getSettings, writePrompts: (message) => promptWriter.run(message) });
-    return { tracker, saver, writePath, kept, jobs, shown, streams, promptWriter, replies, prompts, pictures, manual, busy };
+    return { tracker, saver, writePath, kept, failedPictures, jobs, shown, streams, promptWriter, replies, prompts, pictures, manual, busy };
 }
 
 /** @param {ReturnType<typeof build>} app */
-function registerEvents({ jobs, kept, shown, streams, promptWriter, replies, prompts }) {
+function registerEvents({ jobs, kept, failedPictures, shown, streams, promptWriter, replies, prompts }) {
     const { eventSource, eventTypes: E } = ctx();
     const on = (/** @type {string} */ name, /** @type {(...args: any[]) => void} */ fn) => eventSource.on(E[name], fn);
     on('GENERATION_STARTED', (type, _options, dryRun) => { prompts.generationStarted(type, dryRun); if (!dryRun) promptWriter.generationStarted(type); });
@@ -134,6 +142,7 @@ function registerEvents({ jobs, kept, shown, streams, promptWriter, replies, pro
         replies.chatChanged();
         // SillyTavern rendered the chat before it said so: show the boxes of jobs found again.
         for (const message of jobs.chatOpened(ctx().chat)) shown.refresh(message);
+        for (const message of failedPictures.restore(jobs)) shown.refresh(message);
         promptWriter.prune();
         void kept.deliverOpenChat();
     });
@@ -157,6 +166,8 @@ function init() {
     /** @type {any} */ (globalThis).inlineImagesInterceptor = app.prompts.interceptor;
     registerDisplay({ jobs, streams, replies, promptWriter });
     registerEvents(app);
+    // Loaded after the chat was shown: its failed pictures from before a reload show now.
+    for (const message of app.failedPictures.restore(jobs)) app.shown.refresh(message);
     manual.install();
     addWandItem({ id: 'iig_gallery_wand', icon: 'fa-images', key: 'iig_gallery_menu', label: tk('iig_gallery_menu', 'Inline Images gallery') }, () => pictures.openGallery());
     addWandItem({ id: 'iig_export_wand', icon: 'fa-file-export', key: 'iig_export_menu', label: tk('iig_export_menu', 'Export illustrated story') }, () => void exportWithDialog());

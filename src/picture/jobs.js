@@ -35,6 +35,7 @@ import { log } from '../log.js';
  * @property {(message: ChatMessage) => number} [indexOf] where the message is in the open chat (-1: not there)
  * @property {() => boolean} [loaded] whether the open chat's messages are in memory (not while SillyTavern opens one)
  * @property {(job: Job, error: unknown) => void} [failed] a job failed for good (after its retries)
+ * @property {(job: Job) => void} [forgetFailed] a failed job is over (retried, redrawn, its message gone)
  * @property {(retry: number) => number} [retryDelayMs] pause before retry n (tests shorten it)
  */
 
@@ -156,8 +157,15 @@ export class Jobs {
         if (result === 'gone') log.info(`dropped image for "${job.prompt}": its message or tag is gone`);
     }
 
+    /** A job made elsewhere (a failed one from before a reload) joins the others. @param {Job} job */
+    adopt(job) {
+        this.jobs.add(job);
+        this.deps.changed(job.message);
+    }
+
     /** @param {Job} job @param {string} why */
     drop(job, why) {
+        if (job.status === 'failed') this.deps.forgetFailed?.(job);
         job.status = 'dropped';
         job.controller.abort(new Error(why));
         this.jobs.delete(job);

@@ -76,6 +76,7 @@ def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTa
         settings["extension_settings"].pop("inlineImages", None)
         # Pictures an earlier test left for chats it never reopened are that test's business.
         settings["extension_settings"].pop("inlineImagesHeld", None)
+        settings["extension_settings"].pop("inlineImagesFailed", None)
         settings["extension_settings"].pop("inlineImagesPersonas", None)
         # Image Generation on, and no regex script a test added left behind.
         ext = settings["extension_settings"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from testbed import stpage
 from testbed.images import StandInImageServer
@@ -181,22 +181,48 @@ def test_failed_pictures_are_retried_by_themselves(
     assert outcomes.count("http_error") == 2 and outcomes.count("ok") == 4, outcomes
 
 
-def test_with_no_retries_a_failed_box_says_why_and_a_click_draws_it(
-        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
+def reply_with_a_failed_picture(page: Page, llm: StandInLLM, images: StandInImageServer, text: str) -> Locator:
+    """With no retries, a reply whose one picture fails: its failed box."""
     stpage.open_extension_drawer(page)
     stpage.set_field(page, "#inline_images_retries", "0")
     page.click("#extensions-settings-button .drawer-toggle")
     images.behaviour.fail_first = 1
-    llm.queue("A door. " + tag("a door that fails once") + " Closed.")
-    stpage.send(page, "A door.")
+    llm.queue(text)
+    stpage.send(page, "Go on.")
     stpage.wait_idle(page)
-    failed = page.locator('#chat .mes').last.locator('[data-iig-state="failed"]')
+    failed = page.locator("#chat .mes").last.locator('[data-iig-state="failed"]')
     expect(failed).to_have_count(1, timeout=30_000)
+    return failed
+
+
+def test_with_no_retries_a_failed_box_says_why_and_a_click_draws_it(
+        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
+    failed = reply_with_a_failed_picture(page, llm, images, "A door. " + tag("a door that fails once") + " Closed.")
     assert "a door that fails once" in (failed.get_attribute("title") or "")
     assert len(images.requests) == 1
     failed.click()
     expect(page.locator("#chat .mes").last.locator("img[data-iig]")).to_have_count(1, timeout=30_000)
     wait_until(lambda: len(images_in(saved_messages(sillytavern, page)[-1]["mes"])) == 1, what="the picture saved")
+
+
+def test_a_failed_box_survives_a_page_reload_and_a_click_draws_it(
+        page: Page, llm: StandInLLM, images: StandInImageServer, sillytavern: SillyTavern) -> None:
+    reply_with_a_failed_picture(page, llm, images, "A gate. " + tag("a gate that fails before the reload") + " Shut.")
+    chat = stpage.current_chat_file(page)
+    # SillyTavern saves settings with a debounce; wait until the record is on the server.
+    wait_until(lambda: "a gate that fails before the reload" in (sillytavern.user_dir / "settings.json").read_text(),
+               what="the failed picture in settings.json")
+    stpage.open_app(page, sillytavern.url)
+    stpage.open_character(page)
+    page.evaluate("async (name) => await SillyTavern.getContext().openCharacterChat(name)", chat)
+    failed = page.locator("#chat .mes").last.locator('[data-iig-state="failed"]')
+    expect(failed).to_have_count(1, timeout=30_000)
+    assert "a gate that fails before the reload" in (failed.get_attribute("title") or "")
+    failed.click()
+    expect(page.locator("#chat .mes").last.locator("img[data-iig]")).to_have_count(1, timeout=30_000)
+    wait_until(lambda: len(images_in(saved_messages(sillytavern, page)[-1]["mes"])) == 1, what="the picture saved")
+    wait_until(lambda: "a gate that fails before the reload" not in (sillytavern.user_dir / "settings.json").read_text(),
+               what="the failed record gone from settings.json")
 
 
 def open_editor(page: Page, index: int) -> None:
