@@ -21,11 +21,16 @@ import { askExportOptions } from '../ui/export-dialog.js';
 /** @typedef {{format: 'html'|'epub', withUser: boolean, captions: boolean}} ExportOptions */
 /** @typedef {{file: string, pictures: number, missing: number}} ExportResult */
 
+/** Whose story it is: the group's name in a group chat, else the character's. */
+function storyName() {
+    const c = ctx();
+    const group = c.groupId ? c.groups?.find((/** @type {any} */ g) => g.id === c.groupId) : null;
+    return String(group?.name || c.name2 || 'Story');
+}
+
 /** The file name: the character and the chat, without characters file systems refuse. @param {string} ext */
 function fileName(ext) {
-    const c = ctx();
-    const group = c.groupId ? c.groups?.find((/** @type {any} */ g) => g.id === c.groupId)?.name : '';
-    const who = String(group || c.name2 || 'Story');
+    const who = storyName();
     const chat = openChatId();
     const base = chat.startsWith(who) ? chat : `${who} - ${chat}`;
     return `${base.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').replace(/\s+/g, ' ').trim().slice(0, 150) || 'story'}.${ext}`;
@@ -34,8 +39,7 @@ function fileName(ext) {
 /** The book's title and subtitle: the character (or group), the persona, the chat's date. */
 function titles() {
     const c = ctx();
-    const group = c.groupId ? c.groups?.find((/** @type {any} */ g) => g.id === c.groupId) : null;
-    const title = String(group?.name || c.name2 || 'Story');
+    const title = storyName();
     const first = c.chat.find((/** @type {any} */ m) => m?.send_date)?.send_date;
     const date = first ? new Date(first) : null;
     const day = date && !Number.isNaN(date.getTime()) ? date.toLocaleDateString(undefined, { day: 'numeric', month: 'long', year: 'numeric' }) : String(first ?? '');

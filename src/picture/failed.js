@@ -39,13 +39,13 @@ const sameTag = (a, b) => a.chatId === b.chatId && a.swipeId === b.swipeId && a.
 
 /**
  * The failed job a record stands for, on the message found for it: it only shows its box.
- * @param {FailedRecord} record @param {ChatMessage} message @param {number} id @param {number} index
- * @returns {Job}
+ * @param {FailedRecord} record @param {ChatMessage} message @param {number} index
+ * @returns {Omit<Job, 'id'>}
  */
-function restoredJob(record, message, id, index) {
+function restoredJob(record, message, index) {
     const { failure } = record;
     return {
-        id, chatId: record.chatId, message, swipeId: record.swipeId, ordinal: record.ordinal, prompt: record.prompt,
+        chatId: record.chatId, message, swipeId: record.swipeId, ordinal: record.ordinal, prompt: record.prompt,
         identity: identify(message, index, record.swipeId), ...(record.sent ? { sent: record.sent } : {}),
         status: 'failed', error: failure.error, attempt: failure.attempts, attempts: failure.attempts,
         redraws: 0, redrawsForSwitch: 0, controller: new AbortController(), done: Promise.resolve(),
@@ -119,7 +119,7 @@ export class FailedPictures {
                 continue;
             }
             if (jobs.find(message, record.swipeId, record.ordinal, record.prompt)) continue;
-            jobs.adopt(restoredJob(record, message, jobs.nextId++, chat.indexOf(message)));
+            jobs.adopt(restoredJob(record, message, chat.indexOf(message)));
             shown.push(message);
         }
         if (shown.length) log.info(`${shown.length} message(s) show the failed pictures they had before the reload`);

@@ -157,8 +157,9 @@ export class Jobs {
         if (result === 'gone') log.info(`dropped image for "${job.prompt}": its message or tag is gone`);
     }
 
-    /** A job made elsewhere (a failed one from before a reload) joins the others. @param {Job} job */
-    adopt(job) {
+    /** A job made elsewhere (a failed one from before a reload) joins the others, with an id of ours. @param {Omit<Job, 'id'>} made */
+    adopt(made) {
+        const job = /** @type {Job} */ ({ ...made, id: this.nextId++ });
         this.jobs.add(job);
         this.deps.changed(job.message);
     }
