@@ -13,6 +13,7 @@ import { Jobs } from './picture/jobs.js';
 import { KeptPictures } from './picture/kept.js';
 import { FailedPictures } from './picture/failed.js';
 import { draw } from './picture/sd.js';
+import { shapeSize } from './picture/size.js';
 import { GenerationTracker } from './chat/generation.js';
 import { ChatSaver } from './chat/save.js';
 import { WritePath } from './chat/write-path.js';
@@ -98,7 +99,12 @@ function build() {
             failedPictures.remember(job);
         },
         forgetFailed: (job) => failedPictures.forget(job),
-        compose: (prompt) => composeForCast(prompt, settings.presets),
+        compose: (prompt, shape) => {
+            const sent = composeForCast(prompt, settings.presets);
+            const sd = ctx().extensionSettings?.sd;
+            const size = getSettings().modelShapes ? shapeSize(shape, sd?.width, sd?.height) : null;
+            return size ? { ...sent, ...size } : sent;
+        },
         deliver: (job) => kept.deliver(job),
         changed: (message) => shown.refresh(message),
         settled: (message) => shown.progress(message),

@@ -20,6 +20,8 @@ export interface Settings {
     writerProfile: string;
     /** Pictures drawn by themselves per reply (0: no limit); tags past it wait for a click. */
     maxPerReply: number;
+    /** The model may give a tag a shape (portrait, landscape, square), drawn at that orientation. */
+    modelShapes: boolean;
     /** What the manual button and slash command do unless told otherwise. */
     manualMode: 'append' | 'replace';
     /** Largest width of a picture, in percent of the message width. */
@@ -58,10 +60,14 @@ export interface MessageIdentity {
 }
 
 /** What was sent to Image Generation for a tag: the prompt with the cast's looks and the chat
- * style, and the chat's seed (null: Image Generation's own). */
+ * style, the chat's seed (null: Image Generation's own), the negative prompt, and the size of a
+ * shaped picture (none: Image Generation's own size). */
 export interface Sent {
     prompt: string;
     seed: number | null;
+    negative?: string;
+    width?: number;
+    height?: number;
 }
 
 /**
@@ -109,6 +115,7 @@ export interface TagState {
     status: 'pending' | 'ready' | 'failed' | 'over';
     src?: string;
     sent?: string;
+    negative?: string;
     error?: string;
     attempt?: number;
     attempts?: number;

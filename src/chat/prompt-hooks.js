@@ -35,7 +35,7 @@ export class PromptHooks {
     metaPromptText() {
         const settings = this.deps.settings();
         if (settings.promptMode === 'separate') return '';
-        return buildMetaPrompt(settings.presets, settings.wordInterval, castForPrompt(settings.presets));
+        return buildMetaPrompt(settings.presets, settings.wordInterval, castForPrompt(settings.presets), settings.modelShapes);
     }
 
     /** CHAT_COMPLETION_PROMPT_READY: prune our images, add the meta-prompt last. @param {{chat: any[], dryRun: boolean}} data */

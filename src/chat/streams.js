@@ -44,7 +44,7 @@ export class Streams {
         const { jobs } = this.deps;
         for (const tag of fresh) {
             const ordinal = state.base + tag.ordinal;
-            if (!jobs.overCap(ordinal)) jobs.ensure(message, state.swipeId, ordinal, tag.prompt);
+            if (!jobs.overCap(ordinal)) jobs.ensure(message, state.swipeId, ordinal, tag.prompt, tag.shape);
         }
     }
 

@@ -11,6 +11,7 @@ import { imageAfter, replaceTagPrompt, encodePrompt } from '../format/pictures.j
 import { collectPictures, imageOrdinal } from '../format/chat-pictures.js';
 import { redrawTag, removeImageAt } from './redraw.js';
 import { openViewer } from '../ui/viewer.js';
+import { askPromptAndShape } from '../ui/edit-prompt-dialog.js';
 import { openGallery } from '../ui/gallery.js';
 
 /** @typedef {import('../format/chat-pictures.js').ChatPicture} ChatPicture */
@@ -62,7 +63,7 @@ export class PictureActions {
         if (at >= 0) return void openViewer(pictures, at, this.actions);
         // Finished but not written into the message yet (it streams, or its editor is open):
         // the viewer shows it alone; its actions wait until it is written.
-        const picture = { messageIndex, ordinal, src: img.getAttribute('src') ?? '', prompt: img.alt, sent: img.title || img.alt, name: String(message.name ?? '') };
+        const picture = { messageIndex, ordinal, src: img.getAttribute('src') ?? '', prompt: img.alt, sent: img.title || img.alt, negative: img.dataset.iigNegative ?? '', name: String(message.name ?? '') };
         openViewer([picture], 0, this.actions);
     }
 
@@ -90,16 +91,16 @@ export class PictureActions {
     /** Ask for a new prompt, write it into the tag, draw it. @param {ChatPicture} picture */
     async editPrompt(picture) {
         const { message, tag } = this.editable(picture);
-        const c = ctx();
-        const edited = await c.callGenericPopup(t`Edit the image prompt, then it is drawn again:`, c.POPUP_TYPE.INPUT, tag.prompt, { rows: 4 });
-        if (typeof edited !== 'string' || !edited.trim() || edited.trim() === tag.prompt) return;
-        if (encodePrompt(edited.trim().replace(/\s+/g, ' ')).length > MAX_PROMPT_CHARS) {
+        const answer = await askPromptAndShape(tag.prompt, tag.shape);
+        const edited = answer?.prompt.trim() ?? '';
+        if (!answer || !edited || (edited === tag.prompt && answer.shape === tag.shape)) return;
+        if (encodePrompt(edited.replace(/\s+/g, ' ')).length > MAX_PROMPT_CHARS) {
             toast(t`That prompt is too long for an image tag (at most ${MAX_PROMPT_CHARS} characters, quotes and < > counting more). Nothing was changed.`, 'warning');
             return;
         }
         await this.writePath.rewrite(message, message.swipe_id ?? 0, (text) => {
             const now = parseTags(text)[picture.ordinal];
-            return now ? replaceTagPrompt(text, now, edited.trim()) : null;
+            return now ? replaceTagPrompt(text, now, edited, answer.shape) : null;
         });
         await redrawTag(this.jobs, this.writePath, message, picture.ordinal);
     }

@@ -15,7 +15,8 @@ import { untilAborted } from '../abort.js';
 import { parseTags, stripTags } from '../format/tags.js';
 import { pruneText } from '../format/prune.js';
 import { countWords } from '../format/text.js';
-import { WRITER_SCHEMA, placeTags, readWriterAnswer } from '../prompts/placement.js';
+import { placeTags } from '../prompts/placement.js';
+import { WRITER_SCHEMA, readWriterAnswer } from '../prompts/writer-answer.js';
 import { writerMessages } from '../prompts/prompt-writer-request.js';
 import { openChatId } from '../chat/open-chat.js';
 

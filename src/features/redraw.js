@@ -41,7 +41,7 @@ export async function redrawMessage(jobs, writePath, message, mode) {
     const started = [];
     parseTags(text).forEach((tag, ordinal) => {
         if (imageAfter(text, tag) || jobs.find(message, swipeId, ordinal, tag.prompt)) return;
-        started.push(jobs.start(message, swipeId, ordinal, tag.prompt));
+        started.push(jobs.start(message, swipeId, ordinal, tag.prompt, { shape: tag.shape }));
     });
     await Promise.all(started.map((job) => job.done));
     return started;
@@ -60,7 +60,7 @@ export function retryTag(jobs, message, ordinal) {
     const text = message.mes ?? '';
     const tag = parseTags(text)[ordinal];
     if (!tag || imageAfter(text, tag) || jobs.find(message, swipeId, ordinal, tag.prompt)) return null;
-    return jobs.start(message, swipeId, ordinal, tag.prompt);
+    return jobs.start(message, swipeId, ordinal, tag.prompt, { shape: tag.shape });
 }
 
 /**
@@ -74,7 +74,7 @@ export async function redrawTag(jobs, writePath, message, ordinal) {
     await writePath.rewrite(message, swipeId, (text) => removeImageAt(text, ordinal));
     const tag = parseTags(message.mes ?? '')[ordinal];
     if (!tag) return null;
-    const job = jobs.start(message, swipeId, ordinal, tag.prompt);
+    const job = jobs.start(message, swipeId, ordinal, tag.prompt, { shape: tag.shape });
     await job.done;
     return job;
 }

@@ -82,7 +82,7 @@ async function testPicture(timeoutSeconds) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(t`timed out after ${timeoutSeconds} s (the per-image timeout)`)), timeoutSeconds * 1000);
     try {
-        const src = await untilAborted(draw(TEST_PROMPT, controller.signal), controller.signal);
+        const src = await untilAborted(draw({ prompt: TEST_PROMPT, seed: null }, controller.signal), controller.signal);
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         return [{ status: 'ok', code: 'picture-ok', values: { seconds } }, String(src)];
     } catch (error) {

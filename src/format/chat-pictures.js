@@ -14,6 +14,7 @@ import { imageAfter } from './pictures.js';
  * @property {string} src the picture's file, as written in the message
  * @property {string} prompt the prompt the model wrote (the tag's)
  * @property {string} sent the prompt Image Generation got (the same when nothing was added)
+ * @property {string} [negative] the negative prompt it got with it ('' or none: none)
  * @property {string} name who wrote the message
  */
 
@@ -35,7 +36,7 @@ export function collectPictures(chat) {
             if (!image || !image.src) return;
             pictures.push({
                 messageIndex, ordinal, src: image.src, prompt: tag.prompt,
-                sent: image.title || tag.prompt, name: String(message.name ?? ''),
+                sent: image.title || tag.prompt, negative: image.negative, name: String(message.name ?? ''),
             });
         });
     });

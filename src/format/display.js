@@ -11,7 +11,7 @@ import { scanTags, unfinishedTagStart } from './tags.js';
 import { imageAfter, imageMarkup } from './pictures.js';
 import { escapeAttr } from './html.js';
 
-/** @typedef {{status: 'pending'|'ready'|'failed'|'over', src?: string, sent?: string, error?: string, attempt?: number, attempts?: number}} TagState */
+/** @typedef {import('../types').TagState} TagState */
 
 /**
  * @typedef {{pending?: string, failed?: string, over?: string, attempt?: (attempt: number, attempts: number) => string}} Labels
@@ -36,7 +36,7 @@ function placeholder(prompt, state, labels) {
     if (!state) return '';
     switch (state.status) {
         case 'ready':
-            return state.src ? imageMarkup({ src: state.src, prompt, sent: state.sent }) : '';
+            return state.src ? imageMarkup({ src: state.src, prompt, sent: state.sent, negative: state.negative }) : '';
         case 'pending':
             return `<span data-iig-state="pending" title="${escapeAttr(state.sent || prompt)}">${escapeAttr(pendingLabel(state, labels))}</span>`;
         case 'over':

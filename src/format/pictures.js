@@ -9,19 +9,22 @@
 
 import { parseTags, MAX_PROMPT_CHARS } from './tags.js';
 import { decodeEntities, escapeAttr, isHtmlSpace } from './html.js';
+import { shapeAttribute } from './tag-shape.js';
 
 /** @typedef {import('./tags.js').PromptTag} PromptTag */
 
 /**
  * `alt` is the tag's prompt; `title` (shown on hover) is the prompt that went to Image
- * Generation, when the cast or the chat style added to it, else the tag's prompt too.
- * @param {{src: string, prompt: string, sent?: string}} image
+ * Generation, when the cast or the chat style added to it, else the tag's prompt too;
+ * `data-iig-negative` the negative prompt that went with it, when there was one.
+ * @param {{src: string, prompt: string, sent?: string, negative?: string}} image
  * @returns {string}
  */
-export function imageMarkup({ src, prompt, sent }) {
+export function imageMarkup({ src, prompt, sent, negative }) {
     const p = escapeAttr(prompt);
     const title = sent && sent !== prompt ? escapeAttr(sent) : p;
-    return `<img data-iig="1" src="${escapeAttr(src)}" title="${title}" alt="${p}">`;
+    const avoid = negative ? ` data-iig-negative="${escapeAttr(negative)}"` : '';
+    return `<img data-iig="1" src="${escapeAttr(src)}" title="${title}" alt="${p}"${avoid}>`;
 }
 
 /** @param {string} text @param {number} i */
@@ -80,16 +83,18 @@ function readImg(text, i) {
     }
 }
 
+/** @typedef {{start:number, end:number, src:string, title:string, negative:string}} OurImage */
+
 /**
  * Our image starting exactly at `i`, or null.
  * @param {string} text @param {number} i
- * @returns {{start:number, end:number, src:string, title:string} | null}
+ * @returns {OurImage | null}
  */
 function ourImageAt(text, i) {
     if (!isImgStart(text, i)) return null;
     const img = readImg(text, i);
     if (!img || !img.attrs.has('data-iig')) return null;
-    return { start: i, end: img.end, src: img.attrs.get('src') ?? '', title: img.attrs.get('title') ?? '' };
+    return { start: i, end: img.end, src: img.attrs.get('src') ?? '', title: img.attrs.get('title') ?? '', negative: img.attrs.get('data-iig-negative') ?? '' };
 }
 
 /**
@@ -97,7 +102,7 @@ function ourImageAt(text, i) {
  * round trip add some) but not a blank line, which makes the image belong to the next
  * paragraph rather than to this tag.
  * @param {string} text @param {PromptTag} tag
- * @returns {{start:number, end:number, src:string, title:string} | null}
+ * @returns {OurImage | null}
  */
 export function imageAfter(text, tag) {
     let j = tag.end;
@@ -136,7 +141,7 @@ export function insertImage(text, target, markup) {
  * @property {string} prompt the tag's prompt (its real identity: ordinals go stale on edits)
  * @property {string} src
  * @property {string} [replaceSrc] the picture this one replaces (its file now holds another picture)
- * @property {{prompt: string, seed?: number | null}} [sent] what went to Image Generation
+ * @property {{prompt: string, seed?: number | null, negative?: string}} [sent] what went to Image Generation
  */
 
 /**
@@ -146,7 +151,7 @@ export function insertImage(text, target, markup) {
  * @returns {{text: string, status: 'inserted'|'replaced'|'already'|'missing'}}
  */
 export function placePicture(text, picture) {
-    const markup = imageMarkup({ src: picture.src, prompt: picture.prompt, sent: picture.sent?.prompt });
+    const markup = imageMarkup({ src: picture.src, prompt: picture.prompt, sent: picture.sent?.prompt, negative: picture.sent?.negative });
     if (picture.replaceSrc) {
         const tags = parseTags(text);
         // Its own ordinal first: among tags with one prompt, that is the likeliest to be its tag.
@@ -208,20 +213,23 @@ export function encodePrompt(prompt) {
 }
 
 /**
- * Rewrite one tag with a new prompt, keeping its form. The tag grammar collapses whitespace, so
- * the prompt is normalised the same way first; the result parses back to exactly it.
+ * Rewrite one tag with a new prompt, keeping its form and (unless told another) its shape. The
+ * tag grammar collapses whitespace, so the prompt is normalised the same way first; the result
+ * parses back to exactly it.
  * @param {string} text @param {PromptTag} tag @param {string} newPrompt
+ * @param {string} [shape] the tag's new shape ('': none)
  * @returns {string}
  * @throws {Error} when the tag is not at its place in `text`, or the prompt is blank
  * @throws {RangeError} when the encoded prompt is longer than a tag may be
  */
-export function replaceTagPrompt(text, tag, newPrompt) {
+export function replaceTagPrompt(text, tag, newPrompt, shape = tag.shape) {
     if (text.slice(tag.start, tag.end) !== tag.raw) throw new Error('replaceTagPrompt: the tag is not at its place in this text (stale tag?)');
     const prompt = String(newPrompt).replace(/\s+/g, ' ').trim();
     if (!prompt) throw new Error('replaceTagPrompt: the new prompt is blank');
     const content = encodePrompt(prompt);
     // Longer content is not a tag any more: it would be hidden as broken and never drawn.
     if (content.length > MAX_PROMPT_CHARS) throw new RangeError(`replaceTagPrompt: the prompt is too long (${content.length} characters once encoded; at most ${MAX_PROMPT_CHARS})`);
-    const rewritten = tag.form === 'comment' ? `<!--img-prompt="${content}"-->` : `<img-prompt="${content}">`;
+    const attribute = shapeAttribute(shape);
+    const rewritten = tag.form === 'comment' ? `<!--img-prompt="${content}"${attribute}-->` : `<img-prompt="${content}"${attribute}>`;
     return text.slice(0, tag.start) + rewritten + text.slice(tag.end);
 }

@@ -17,6 +17,7 @@
  * next tag start.
  */
 import { decodeEntities, isHtmlSpace } from './html.js';
+import { readShapeAttribute, splitRecoveredShape } from './tag-shape.js';
 
 /** Raw characters allowed between the quotes; longer unclosed content is not a tag. */
 export const MAX_PROMPT_CHARS = 2000;
@@ -27,7 +28,10 @@ export const MAX_PROMPT_CHARS = 2000;
  */
 export const MAX_BROKEN_TAG_CHARS = MAX_PROMPT_CHARS + 64;
 
-/** @typedef {{start:number,end:number,prompt:string,raw:string,form:'tag'|'comment'}} PromptTag */
+/**
+ * @typedef {{start:number,end:number,prompt:string,raw:string,form:'tag'|'comment',shape:import('./tag-shape.js').Shape|''}} PromptTag
+ * `shape`: the tag's `shape` attribute ('' when it has none, or one we do not know)
+ */
 
 /**
  * @typedef {{kind:'none'} | {kind:'unfinished'} | {kind:'complete', tag:PromptTag} | {kind:'malformed', end:number}} Match
@@ -107,8 +111,9 @@ function headAt(text, i, final) {
 
 /**
  * The strict grammar, from the end of the name: `=`, a quoted non-blank prompt of at most
- * MAX_PROMPT_CHARS (a backslash escapes the next character), then `>` (`/>` allowed) or `-->`.
- * Whitespace may stand around `=` and before the end.
+ * MAX_PROMPT_CHARS (a backslash escapes the next character), optionally a `shape` attribute
+ * (tag-shape.js), then `>` (`/>` allowed) or `-->`. Whitespace may stand around `=`, before the
+ * attribute and before the end.
  * @param {string} text @param {number} start @param {Head} head
  * @returns {{kind:'complete', tag:PromptTag} | {kind:'unfinished'|'failed', quote:number}}
  *   `quote`: where the opening quote is, or -1 when the reading failed before one
@@ -133,6 +138,10 @@ function readStrict(text, start, head) {
     }
     const contentEnd = j;
     j = skipWs(text, j + 1);
+    const attribute = readShapeAttribute(text, j);
+    if (attribute.kind === 'unfinished' || attribute.kind === 'failed') return { kind: attribute.kind, quote };
+    const shape = attribute.kind === 'read' ? attribute.shape : '';
+    if (attribute.kind === 'read') j = skipWs(text, attribute.end);
     if (head.form === 'tag') {
         if (j >= n) return { kind: 'unfinished', quote };
         if (text[j] === '/') j = skipWs(text, j + 1);
@@ -148,7 +157,7 @@ function readStrict(text, start, head) {
     }
     const prompt = decodeContent(text.slice(contentStart, contentEnd));
     if (!prompt) return { kind: 'failed', quote };
-    return { kind: 'complete', tag: { start, end: j, prompt, raw: text.slice(start, j), form: head.form } };
+    return { kind: 'complete', tag: { start, end: j, prompt, raw: text.slice(start, j), form: head.form, shape } };
 }
 
 /**
@@ -284,11 +293,12 @@ function readBroken(text, start, form, quote, final) {
  * @returns {Match}
  */
 function recover(text, start, form, contentStart, contentEnd, end) {
-    const content = text.slice(contentStart, contentEnd);
+    const raw = text.slice(contentStart, contentEnd);
+    const { content, shape } = /[<>=]/.test(raw) ? splitRecoveredShape(raw, text[contentStart - 1]) : { content: raw, shape: /** @type {''} */ ('') };
     // `<`, `>` or `=` would make the "prompt" markup or another attribute (`x" onerror="...`).
     if (content.length <= MAX_PROMPT_CHARS && !/[<>=]/.test(content)) {
         const prompt = decodeContent(content);
-        if (prompt) return { kind: 'complete', tag: { start, end, prompt, raw: text.slice(start, end), form } };
+        if (prompt) return { kind: 'complete', tag: { start, end, prompt, raw: text.slice(start, end), form, shape } };
     }
     return malformed(end);
 }

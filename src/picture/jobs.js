@@ -20,13 +20,14 @@ import { log } from '../log.js';
 /** @typedef {import('../types').Job} Job */
 /** @typedef {import('../types').ChatMessage} ChatMessage */
 /** @typedef {import('../types').TagState} TagState */
+/** @typedef {import('../format/tag-shape.js').Shape} Shape */
 
 /**
  * @typedef {object} JobsDeps
  * @property {() => import('../types').Settings} settings
  * @property {() => string} chatId the open chat
- * @property {(prompt: string, signal: AbortSignal, seed?: number | null) => Promise<string>} draw resolves to the image URL, rejects with a readable Error
- * @property {(prompt: string) => import('../types').Sent | null} [compose] what to send for a tag's prompt, read in the chat the job starts in
+ * @property {(sent: import('../types').Sent, signal: AbortSignal) => Promise<string>} draw resolves to the image URL, rejects with a readable Error
+ * @property {(prompt: string, shape: Shape | '') => import('../types').Sent | null} [compose] what to send for a tag's prompt and shape, read in the chat the job starts in
  * @property {(job: Job) => Promise<'written'|'kept'|'gone'>} deliver put a finished picture (job.src) into its message
  * @property {(message: ChatMessage) => void} changed the message's display should refresh
  * @property {(message: ChatMessage) => void} [settled] a job of the message is over (written, kept or dropped)
@@ -76,9 +77,12 @@ export class Jobs {
         return this.of(message, swipeId).find((job) => job.ordinal === ordinal && job.prompt === prompt) ?? null;
     }
 
-    /** @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt */
-    ensure(message, swipeId, ordinal, prompt) {
-        return this.find(message, swipeId, ordinal, prompt) ?? this.start(message, swipeId, ordinal, prompt);
+    /**
+     * @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt
+     * @param {Shape | ''} [shape] the tag's shape
+     */
+    ensure(message, swipeId, ordinal, prompt, shape = '') {
+        return this.find(message, swipeId, ordinal, prompt) ?? this.start(message, swipeId, ordinal, prompt, { shape });
     }
 
     /**
@@ -102,7 +106,7 @@ export class Jobs {
         const text = message.mes ?? '';
         parseTags(text).forEach((tag, ordinal) => {
             if (imageAfter(text, tag) || this.overCap(ordinal)) return;
-            this.ensure(message, swipeId, ordinal, tag.prompt);
+            this.ensure(message, swipeId, ordinal, tag.prompt, tag.shape);
         });
         this.release(message);
     }
@@ -120,7 +124,8 @@ export class Jobs {
 
     /**
      * @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt
-     * @param {{chatId?: string, replaceSrc?: string, redraws?: number, sent?: Job['sent']}} [opts] a redraw keeps its job's chat and what it sent
+     * @param {{chatId?: string, replaceSrc?: string, redraws?: number, sent?: Job['sent'], shape?: Shape | ''}} [opts] a redraw keeps its
+     *   job's chat and what it sent; a new job has its tag's shape
      */
     start(message, swipeId, ordinal, prompt, opts = {}) {
         /** @type {Job} */
@@ -131,7 +136,7 @@ export class Jobs {
             attempts: 1 + (this.deps.settings().retries ?? 0), redraws: opts.redraws ?? 0, redrawsForSwitch: 0,
             ...(opts.replaceSrc ? { replaceSrc: opts.replaceSrc } : {}),
         };
-        const sent = opts.sent ?? this.deps.compose?.(prompt);
+        const sent = opts.sent ?? this.deps.compose?.(prompt, opts.shape ?? '');
         if (sent) job.sent = sent;
         this.jobs.add(job);
         log.debug(`job ${job.id}: #${ordinal} "${prompt}"${sent && sent.prompt !== prompt ? ` sent as "${sent.prompt}"` : ''}`);
@@ -233,7 +238,7 @@ export class Jobs {
         for (const job of this.of(message)) {
             const status = job.status === 'committed' ? 'ready' : job.status;
             if (status !== 'pending' && status !== 'ready' && status !== 'failed') continue;
-            (states ??= new Map()).set(job.ordinal, { status, src: job.src, sent: job.sent?.prompt, error: job.error, attempt: job.attempt, attempts: job.attempts });
+            (states ??= new Map()).set(job.ordinal, { status, src: job.src, sent: job.sent?.prompt, negative: job.sent?.negative, error: job.error, attempt: job.attempt, attempts: job.attempts });
         }
         return states;
     }

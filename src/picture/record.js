@@ -41,10 +41,24 @@ export function recordOf(job, index) {
     return {
         chatId: job.chatId, identity: identify(job.message, index >= 0 ? index : job.identity.index, job.swipeId),
         swipeId: job.swipeId, ordinal: job.ordinal, prompt: job.prompt,
-        ...(job.sent ? { sent: { prompt: job.sent.prompt, seed: job.sent.seed } } : {}),
+        ...(job.sent ? { sent: copySent(job.sent) } : {}),
         ...(job.src ? { src: job.src } : {}),
         ...(job.replaceSrc ? { replaceSrc: job.replaceSrc } : {}),
         ...(job.at ? { at: job.at } : {}),
+    };
+}
+
+/**
+ * What was sent, as a plain copy with only the fields it may have (a negative and a size only
+ * when there were some).
+ * @param {any} sent @returns {import('../types').Sent}
+ */
+function copySent(sent) {
+    const size = Number.isSafeInteger(sent.width) && Number.isSafeInteger(sent.height) && sent.width > 0 && sent.height > 0;
+    return {
+        prompt: String(sent.prompt), seed: Number.isSafeInteger(sent.seed) ? sent.seed : null,
+        ...(typeof sent.negative === 'string' && sent.negative ? { negative: sent.negative } : {}),
+        ...(size ? { width: sent.width, height: sent.height } : {}),
     };
 }
 
@@ -71,9 +85,8 @@ export function readRecord(raw) {
     /** @type {import('../types').Sent | undefined} */
     let sent;
     if (typeof raw.sent === 'string') sent = { prompt: raw.sent, seed: null };
-    else if (raw.sent && typeof raw.sent === 'object' && isText(raw.sent.prompt)) {
-        sent = { prompt: raw.sent.prompt, seed: Number.isSafeInteger(raw.sent.seed) ? raw.sent.seed : null };
-    } else if (raw.sent !== undefined) return null;
+    else if (raw.sent && typeof raw.sent === 'object' && isText(raw.sent.prompt)) sent = copySent(raw.sent);
+    else if (raw.sent !== undefined) return null;
     const { index, sendDate } = raw.identity;
     return {
         chatId: raw.chatId, swipeId: raw.swipeId, ordinal: raw.ordinal, prompt: raw.prompt, src: raw.src, at: raw.at,

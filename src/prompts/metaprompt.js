@@ -8,6 +8,9 @@
 
 /** How often and in what form to write a tag; every built-in preset words it the same. */
 export const PLACEMENT = 'While you write, illustrate the story. About every {{words}} words, and at each scene change or striking visual moment, put an image prompt on its own line between paragraphs, in exactly this form:';
+/** How to give a picture its shape; `{{shapes}}` in a preset stands for it (gone when the user turned shapes off). */
+export const SHAPE_RULE = 'When a picture needs a shape, add it after the prompt: shape="portrait" for a single character, shape="landscape" for a scene, a group or a journey, shape="square" for one object or a face, like this: <img-prompt="..." shape="landscape">';
+
 /** The end of every built-in preset: the story must read as if the tags were not there. */
 export const CLOSING = 'Never explain, mention or refer to these image prompts, and never put them in code blocks. After each one, simply keep writing the story as you normally would; it must read well without them.';
 
@@ -19,6 +22,7 @@ export const CLOSING = 'Never explain, mention or refer to these image prompts, 
 export const DEFAULT_META_PROMPT = `[Illustrations]
 ${PLACEMENT}
 <img-prompt="the picture, described for an image generator">
+{{shapes}}
 
 Rules for the prompt:
 - The image generator has not read the story. Describe only what can be seen: who or what is in the picture and how they look (age, build, hair, clothing), what they are doing and their expression, the setting, time of day, lighting, mood, framing and art style.
@@ -31,14 +35,16 @@ Rules for the prompt:
 ${CLOSING}`;
 
 /**
- * Fill `{{words}}` (spaces inside the braces allowed, as people type them in custom prompts).
- * Other `{{...}}` are left for SillyTavern's own macros.
+ * Fill `{{words}}` and `{{shapes}}` (spaces inside the braces allowed, as people type them in
+ * custom prompts); without shapes, the `{{shapes}}` line goes. Other `{{...}}` are left for
+ * SillyTavern's own macros.
  * @param {string} template
- * @param {{words: number}} values
+ * @param {{words: number, shapes?: boolean}} values shapes: the model may choose a picture's shape
  * @returns {string}
  */
-export function fillPlaceholders(template, { words }) {
-    return String(template).replace(/\{\{\s*words\s*\}\}/gi, () => String(words));
+export function fillPlaceholders(template, { words, shapes = true }) {
+    return String(template).replace(/\{\{\s*words\s*\}\}/gi, () => String(words))
+        .replace(/\n?[ \t]*\{\{\s*shapes\s*\}\}[ \t]*/gi, () => (shapes ? `\n${SHAPE_RULE}` : ''));
 }
 
 /**

@@ -22,6 +22,7 @@ const DEFAULT_PRESET = 'Default';
 const NAI_TEXT = `[Illustrations for NovelAI Diffusion V4.5]
 ${PLACEMENT}
 <img-prompt="comma-separated tags for the picture">
+{{shapes}}
 
 The pictures are drawn by NovelAI Diffusion V4.5, which reads Danbooru-style tags: lowercase English, spaces instead of underscores, separated by commas. Put them in this order:
 1. Who is in it, as count tags: 1girl, 1boy, 2girls, 3boys, or 1girl, 1boy for a mixed pair; add solo for a single person, or use no humans for places, objects and animals alone.
@@ -50,6 +51,7 @@ ${CLOSING}`;
 const NATURAL_TEXT = `[Illustrations]
 ${PLACEMENT}
 <img-prompt="one or two sentences describing the picture">
+{{shapes}}
 
 The pictures are drawn by an image model that reads plain descriptive English. Write each prompt as one or two vivid, concrete sentences covering:
 - the subject: who or what is in the picture and how they look (age, build, hair, eyes, clothing);
@@ -273,10 +275,11 @@ export function selectPreset(store, name, /** @type {Builtins} */ builtins = PRE
 }
 
 /**
- * The meta-prompt to send: the selected preset with the cadence and the cast block filled in
- * (no cast block: its `{{cast}}` line goes).
+ * The meta-prompt to send: the selected preset with the cadence, the shape rule and the cast
+ * block filled in (no cast block: its `{{cast}}` line goes).
  * @param {PresetStore} store @param {number} words @param {string} [cast] castBlock's text
+ * @param {boolean} [shapes] the model may choose a picture's shape
  */
-export function buildMetaPrompt(store, words, cast = '') {
-    return fillCast(fillPlaceholders(selectedPreset(store).text, { words }), cast);
+export function buildMetaPrompt(store, words, cast = '', shapes = true) {
+    return fillCast(fillPlaceholders(selectedPreset(store).text, { words, shapes }), cast);
 }

@@ -15,9 +15,10 @@ const MAX_CONTEXT_CHARS = 2000;
 
 const INTRO = 'You illustrate a story. Read the passage below and choose up to {{wanted}} moments worth a picture (at most {{max}}), in story order: scene changes and striking visual moments. For each, give a short exact quote of the passage (a few words from the sentence the picture belongs after) and an image prompt for it.';
 const STANDALONE = 'The image model has not read the story: every prompt stands alone and describes only what can be seen.';
-const ANSWER_FORM = 'Answer with JSON only, in exactly this form: {"images": [{"quote": "words from the passage", "prompt": "the image prompt"}]}';
+const ANSWER_FORM = 'Answer with JSON only, in exactly this form: {"images": [{"quote": "words from the passage", "prompt": "the image prompt", "shape": "portrait"}]}';
+const SHAPE = 'The shape is the picture\'s orientation: portrait for a single character, landscape for a scene, a group or a journey, square for one object or a face.';
 
-const builtIn = (/** @type {string} */ form) => `${WRITER_MARK}\n\n${INTRO}\n\n${form}\n\n${STANDALONE}\n\n{{cast}}\n\n${ANSWER_FORM}`;
+const builtIn = (/** @type {string} */ form) => `${WRITER_MARK}\n\n${INTRO}\n\n${form}\n\n${STANDALONE}\n\n{{cast}}\n\n${ANSWER_FORM}\n${SHAPE}`;
 
 /** The prompt writer's built-in instructions, one for each picture style of the meta-prompt presets.
  * `{{wanted}}`, `{{max}}` and `{{cast}}` are filled in by writerMessages.

@@ -37,6 +37,8 @@ import { button, createOverlay, el } from './overlay.js';
  * @property {HTMLElement} prompt
  * @property {HTMLElement} sentHead
  * @property {HTMLElement} sent
+ * @property {HTMLElement} negativeHead
+ * @property {HTMLElement} negative
  * @property {HTMLButtonElement} prev
  * @property {HTMLButtonElement} next
  * @property {HTMLButtonElement} size
@@ -121,18 +123,20 @@ function buildViewer(body, on) {
     const prompt = el('p', 'iig-viewer-prompt');
     const sentHead = el('div', 'iig-viewer-label', tk('iig_sent_as', 'Sent to Image Generation as:'));
     const sent = el('p', 'iig-viewer-sent');
+    const negativeHead = el('div', 'iig-viewer-label', tk('iig_viewer_negative', 'Negative prompt sent:'));
+    const negative = el('p', 'iig-viewer-negative');
     const controls = buildControls(on);
 
     const nav = el('div', 'iig-viewer-nav');
     nav.append(controls.prev, count, controls.next);
     const tools = el('div', 'iig-viewer-actions');
     tools.append(...controls.tools);
-    side.append(nav, promptHead, prompt, sentHead, sent, tools);
+    side.append(nav, promptHead, prompt, sentHead, sent, negativeHead, negative, tools);
     const top = el('div', 'iig-viewer-top');
     top.append(controls.close);
     body.append(top, stage, side);
     const { prev, next, size, close, download } = controls;
-    return { image, count, prompt, sentHead, sent, prev, next, size, close, download };
+    return { image, count, prompt, sentHead, sent, negativeHead, negative, prev, next, size, close, download };
 }
 
 /**
@@ -193,6 +197,8 @@ function showPicture(dialog, parts, pictures, index) {
     const differs = picture.sent !== picture.prompt;
     sent.textContent = differs ? picture.sent : '';
     sentHead.hidden = sent.hidden = !differs;
+    parts.negative.textContent = picture.negative ?? '';
+    parts.negativeHead.hidden = parts.negative.hidden = !picture.negative;
     prev.disabled = index === 0;
     next.disabled = index === pictures.length - 1;
     dialog.dataset.index = String(index);

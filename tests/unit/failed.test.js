@@ -28,7 +28,7 @@ function jobsOf(state, failed, failing) {
     return new Jobs({
         settings: () => /** @type {any} */ ({ maxConcurrent: 1, minIntervalMs: 0, timeoutSeconds: 5, retries: 0 }),
         chatId: () => state.chatId,
-        draw: async (prompt) => {
+        draw: async ({ prompt }) => {
             if (++calls <= failing) throw new Error('backend 500');
             return `/img/${prompt}.png`;
         },

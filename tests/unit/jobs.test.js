@@ -20,7 +20,7 @@ function pictures(draw, overrides = {}) {
     const p = new Jobs({
         settings: () => settings,
         chatId: () => 'chat',
-        draw,
+        draw: (sent, signal) => draw(sent.prompt, signal),
         deliver: async (job) => {
             committed.push(job.prompt);
             return 'written';

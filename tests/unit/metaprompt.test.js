@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_META_PROMPT, fillPlaceholders, injectMetaPrompt } from '../../src/prompts/metaprompt.js';
+import { DEFAULT_META_PROMPT, SHAPE_RULE, fillPlaceholders, injectMetaPrompt } from '../../src/prompts/metaprompt.js';
+import { PREDEFINED } from '../../src/prompts/presets.js';
 import { parseTags } from '../../src/format/tags.js';
 
 test('the default prompt asks for the exact tag form and uses the words placeholder', () => {
@@ -10,8 +11,19 @@ test('the default prompt asks for the exact tag form and uses the words placehol
     assert.match(filled, /About every 250 words/);
     // {{cast}} is left for the cast block (buildMetaPrompt fills it, or removes its line).
     assert.doesNotMatch(filled.replace('{{cast}}', ''), /\{\{/);
-    // Its own example is a well-formed tag, so a model copying the form gets it right.
-    assert.equal(parseTags(filled).length, 1);
+    // Its own examples are well-formed tags, so a model copying the form gets it right.
+    assert.deepEqual(parseTags(filled).map((t) => t.shape), ['', 'landscape']);
+});
+
+test('the shape rule is there while the model may choose shapes, and its line goes when not', () => {
+    for (const preset of PREDEFINED) {
+        const on = fillPlaceholders(preset.text, { words: 250, shapes: true });
+        const off = fillPlaceholders(preset.text, { words: 250, shapes: false });
+        assert.ok(on.includes(SHAPE_RULE), preset.name);
+        assert.ok(!off.includes('shape='), preset.name);
+        assert.doesNotMatch(off, /\n\n\n/, `${preset.name}: no empty line is left where the rule was`);
+        assert.equal(parseTags(off).length, parseTags(on).length - 1, preset.name);
+    }
 });
 
 test('fillPlaceholders tolerates spaces and leaves other macros', () => {

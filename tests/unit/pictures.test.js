@@ -20,7 +20,7 @@ test('hostile prompt and src are escaped: no raw > or quote before the end', () 
     assert.equal(markup.match(/"/g)?.length, 8, 'only the attribute delimiters are quotes');
     const text = `<img-prompt="x">${markup}`;
     const found = imageAfter(text, parseTags(text)[0]);
-    assert.deepEqual(found, { start: 16, end: text.length, src: 'x" onerror="alert(1)', title: '"><script>alert(1)</script>' });
+    assert.deepEqual(found, { start: 16, end: text.length, src: 'x" onerror="alert(1)', title: '"><script>alert(1)</script>', negative: '' });
     // The prompt sent (cast looks added) is the title, as hostile as the rest and as escaped.
     const sent = imageMarkup({ src: 'a.png', prompt: 'p', sent: '" onload="alert(1)"><b>' });
     assert.equal(sent.indexOf('>'), sent.length - 1);
@@ -28,6 +28,12 @@ test('hostile prompt and src are escaped: no raw > or quote before the end', () 
     const withSent = `<img-prompt="p">${sent}`;
     assert.equal(imageAfter(withSent, parseTags(withSent)[0])?.title, '" onload="alert(1)"><b>');
     assert.match(sent, /alt="p">$/, 'alt keeps the tag prompt');
+    // The negative sent is hostile text too, escaped the same way, and read back exactly.
+    const hostileNegative = '" onerror="alert(1)"><script>x</script>';
+    const withNegative = imageMarkup({ src: 'a.png', prompt: 'p', negative: hostileNegative });
+    assert.equal(withNegative.indexOf('>'), withNegative.length - 1);
+    const negText = `<img-prompt="p">${withNegative}`;
+    assert.equal(imageAfter(negText, parseTags(negText)[0])?.negative, hostileNegative);
 });
 
 test('imageAfter: directly after, after a space or one newline, not across a blank line', () => {
@@ -51,7 +57,7 @@ test('imageAfter ignores images that are not ours', () => {
         assert.equal(imageAfter(text, parseTags(text)[0]), null, other);
     }
     const text = '<img-prompt="p"><IMG DATA-IIG src=\'b.png\' alt="a > b">';
-    assert.deepEqual(imageAfter(text, parseTags(text)[0]), { start: 16, end: text.length, src: 'b.png', title: '' });
+    assert.deepEqual(imageAfter(text, parseTags(text)[0]), { start: 16, end: text.length, src: 'b.png', title: '', negative: '' });
 });
 
 test('insertImage inserts right after the tag and keeps it', () => {

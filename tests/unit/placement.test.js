@@ -3,7 +3,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cleanPrompt, findQuote, placeTags, readWriterAnswer } from '../../src/prompts/placement.js';
+import { findQuote, placeTags } from '../../src/prompts/placement.js';
+import { cleanPrompt, readWriterAnswer } from '../../src/prompts/writer-answer.js';
 import { parseTags, stripTags } from '../../src/format/tags.js';
 
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
@@ -127,4 +128,18 @@ test('any answer is read without throwing, into clean bounded prompts', () => {
         const { items } = readWriterAnswer(answer, { max: 5 });
         return items.length <= 5 && items.every((i) => i.prompt && !/["\n]/.test(i.prompt) && parseTags(`<img-prompt="${i.prompt.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\\/g, '\\\\')}">`).length === 1);
     }), params(10_000));
+});
+
+test('the writer\'s shape goes into the tag it places; an unknown or missing shape adds nothing', () => {
+    const answer = JSON.stringify({ images: [
+        { quote: 'The knight rode out.', prompt: 'a knight on a cliff', shape: 'Landscape' },
+        { quote: 'She smiled.', prompt: 'a smiling queen', shape: 'tall' },
+        { quote: 'The end.', prompt: 'a closed book' },
+    ] });
+    const { items } = readWriterAnswer(answer);
+    assert.deepEqual(items.map((i) => i.shape), ['landscape', undefined, undefined]);
+    const text = 'The knight rode out. She smiled. The end.';
+    const placed = placeTags(text, items).text;
+    assert.deepEqual(parseTags(placed).map((t) => [t.prompt, t.shape]), [['a knight on a cliff', 'landscape'], ['a smiling queen', ''], ['a closed book', '']]);
+    assert.match(placed, /<img-prompt="a knight on a cliff" shape="landscape">/);
 });

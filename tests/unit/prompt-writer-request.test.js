@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { WRITER_MARK, WRITER_PREDEFINED, writerMessages } from '../../src/prompts/prompt-writer-request.js';
 
 const text = (/** @type {string} */ name) => /** @type {string} */ (WRITER_PREDEFINED.find((p) => p.name.startsWith(name))?.text);
-import { readWriterAnswer } from '../../src/prompts/placement.js';
+import { readWriterAnswer } from '../../src/prompts/writer-answer.js';
 
 test('the writer request: marked, in the preset\'s style, with the cast, the context and the reply', () => {
     const reply = 'word '.repeat(600);
@@ -25,7 +25,7 @@ test('the writer request: marked, in the preset\'s style, with the cast, the con
 test('the form the request asks for is the form the reader reads', () => {
     const [system] = writerMessages({ instructions: text('Default'), reply: 'x', max: 2 });
     const example = system.content.match(/\{"images": .*\}\]\}/)?.[0] ?? '';
-    assert.deepEqual(readWriterAnswer(example).items, [{ quote: 'words from the passage', prompt: 'the image prompt' }]);
+    assert.deepEqual(readWriterAnswer(example).items, [{ quote: 'words from the passage', prompt: 'the image prompt', shape: 'portrait' }]);
 });
 
 test('a custom writer preset gets the mark and the answer form, and its placeholders filled', () => {

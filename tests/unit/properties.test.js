@@ -34,6 +34,11 @@ const REAL = [
     '<img-prompt="a "¤" word">',
     "<img-prompt='it's ¤'>",
     '<!--img-prompt="the "¤" inn"-->',
+    '<img-prompt="a ¤ knight" shape="landscape">',
+    "<!--img-prompt='¤ x' SHAPE = 'Portrait'-->",
+    '<img-prompt="¤" shape=square/>',
+    '<img-prompt="a "¤" b" shape="portrait">',
+    '<img-prompt="¤ x" shape="wide">',
 ];
 
 /** Tags that are broken, each on its own: hidden, not drawn. */
@@ -50,6 +55,10 @@ const BROKEN = [
     '<img-prompt="a "¤" <i>b</i>">',
     '<img-promptx="¤">',
     '<img-prompt="">',
+    '<img-prompt="x¤" shape="portrait" foo="1">',
+    '<img-prompt="x¤" shape>',
+    '<img-prompt="x¤" shape="portrait" shape="square">',
+    '<img-prompt="x¤" shapes="portrait">',
 ];
 
 /** Pieces of tags and of the markup around them; none contains MARK. */
@@ -59,6 +68,7 @@ const FRAGMENTS = [
     '<img data-iig="1" src="a.png" title="t" alt="t">', '<img data-iig', '<img src="u.png">', 'data-iig', ' onerror="',
     '<b>', '</b>', '<script>', '</script>', ' ', ' ', '\n', '\n\n', '\t', 'fox', '狐', '雪', 'The fox ran. ', '\u202e',
     '\u0000', '{{char}}', '|/echo x|', '<!-', '--', '/', "'>", '" foo>', '"a "', '<img-prompt="x"', '<img-prompt=""', '"\n"',
+    ' shape=', ' shape="portrait"', 'shape', '"landscape"', " shape='square'", 'SHAPE=',
 ];
 
 const piece = fc.oneof(
@@ -84,7 +94,7 @@ function prefixes(text, sizes) {
 }
 
 /** @param {import('../../src/format/tags.js').PromptTag} t */
-const describe = (t) => [t.start, t.end, t.prompt, t.raw, t.form];
+const describe = (t) => [t.start, t.end, t.prompt, t.raw, t.form, t.shape];
 
 /**
  * The last feed of a final text, plus the tags an undecided start still holds back: those that

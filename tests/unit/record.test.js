@@ -30,6 +30,19 @@ test('a job\'s record is the same shape that is kept, and reads back unchanged',
     assert.equal(recordOf(/** @type {any} */ (job), -1).identity.index, 7, 'not in the open chat: where it was');
 });
 
+test('a record keeps the negative and the size that were sent, and only sane ones', () => {
+    const message = { mes: '<img-prompt="a fox" shape="portrait">', swipe_id: 0, send_date: 'd2', name: 'Sera' };
+    const job = {
+        chatId: 'A', message, swipeId: 0, ordinal: 0, prompt: 'a fox', identity: identify(message, 0, 0),
+        sent: { prompt: 'a fox', seed: null, negative: 'blurry', width: 448, height: 640 }, src: '/f.png', status: 'ready',
+    };
+    const kept = { ...recordOf(/** @type {any} */ (job), 0), at: 5 };
+    assert.deepEqual(kept.sent, { prompt: 'a fox', seed: null, negative: 'blurry', width: 448, height: 640 });
+    assert.deepEqual(readRecord(JSON.parse(JSON.stringify(kept)))?.sent, kept.sent);
+    const odd = { ...kept, sent: { prompt: 'a fox', seed: null, negative: 3, width: -1, height: '640' } };
+    assert.deepEqual(readRecord(odd)?.sent, { prompt: 'a fox', seed: null });
+});
+
 test('records that cannot be read are refused, not guessed', () => {
     for (const broken of [null, 'x', { ...OLD, src: 3 }, { ...OLD, identity: null }, { ...OLD, ordinal: 1.5 }, { ...OLD, sent: 7 }, { ...OLD, at: 'now' }]) {
         assert.equal(readRecord(broken), null, JSON.stringify(broken));

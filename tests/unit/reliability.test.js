@@ -27,7 +27,7 @@ function world(draw, overrides = {}) {
     const p = new Jobs({
         settings: () => settings,
         chatId: () => state.open,
-        draw,
+        draw: (sent, signal) => draw(sent.prompt, signal),
         indexOf: (m) => chat.indexOf(m),
         retryDelayMs: () => 1,
         failed: (job) => failed.push(job.prompt),

@@ -107,7 +107,7 @@ test('the two tags from the issue are hidden whole and not drawn', () => {
 test('raw quotes inside the quotes are recovered as the prompt', () => {
     const text = 'A <img-prompt="a "quoted" word"> B';
     const [tag] = parseTags(text);
-    assert.deepEqual(tag, { start: 2, end: text.length - 2, prompt: 'a "quoted" word', raw: '<img-prompt="a "quoted" word">', form: 'tag' });
+    assert.deepEqual(tag, { start: 2, end: text.length - 2, prompt: 'a "quoted" word', raw: '<img-prompt="a "quoted" word">', form: 'tag', shape: '' });
     assert.deepEqual(prompts(`<img-prompt='it's Bob's'>`), ["it's Bob's"]);
     assert.deepEqual(prompts('<img-prompt="a sign reading "OPEN" " />'), ['a sign reading "OPEN"']);
     assert.deepEqual(prompts('<!--img-prompt="the "Blue" inn"-->'), ['the "Blue" inn']);
@@ -290,7 +290,7 @@ test('scanner fed char by char reports a tag once, when its > arrives', () => {
 test('scanner returns full tag data', () => {
     const scanner = new TagScanner();
     const [tag] = scanner.feed('x <img-prompt="a">');
-    assert.deepEqual(tag, { start: 2, end: 18, prompt: 'a', raw: '<img-prompt="a">', form: 'tag', ordinal: 0 });
+    assert.deepEqual(tag, { start: 2, end: 18, prompt: 'a', raw: '<img-prompt="a">', form: 'tag', shape: '', ordinal: 0 });
 });
 
 test('scanner: identical tags both reported with their ordinals', () => {
@@ -378,4 +378,35 @@ test('performance: a long story streamed in small chunks is scanned incrementall
     const ms = performance.now() - t0;
     assert.equal(found, 40);
     assert.ok(ms < 2000, `took ${ms} ms`);
+});
+
+test('a shape attribute after the prompt is read, any case, in both forms', () => {
+    /** @param {string} text */
+    const shapes = (text) => parseTags(text).map((t) => [t.prompt, t.shape]);
+    assert.deepEqual(shapes('<img-prompt="a lone knight on a cliff" shape="landscape">'), [['a lone knight on a cliff', 'landscape']]);
+    assert.deepEqual(shapes('<!--img-prompt="a queen" shape="PORTRAIT"-->'), [['a queen', 'portrait']]);
+    assert.deepEqual(shapes("<img-prompt='a die' Shape = 'Square' />"), [['a die', 'square']]);
+    assert.deepEqual(shapes('<img-prompt="a die" shape=square>'), [['a die', 'square']]);
+    assert.deepEqual(shapes('<img-prompt="a fox">'), [['a fox', '']]);
+    // An unknown value is drawn at the default size.
+    assert.deepEqual(shapes('<img-prompt="a fox" shape="panorama">'), [['a fox', '']]);
+    // Raw quotes in the prompt, then a shape: still recovered.
+    assert.deepEqual(shapes('<img-prompt="a "quoted" word" shape="portrait">'), [['a "quoted" word', 'portrait']]);
+});
+
+test('any other attribute, or a second shape, still makes the tag broken', () => {
+    for (const tag of ['<img-prompt="x" shape="portrait" onerror="alert(1)">', '<img-prompt="x" shape>', '<img-prompt="x" shape="a" shape="b">',
+        '<img-prompt="x" shapes="portrait">', '<img-prompt="x" shape="portrait>', '<img-prompt="x" width="512">']) {
+        const text = `A ${tag} B`;
+        assert.deepEqual(parseTags(text), [], tag);
+        assert.deepEqual(malformedSpans(text).map((s) => text.slice(s.start, s.end)), [tag], tag);
+    }
+});
+
+test('a shape attribute that has not finished streaming keeps the tag undecided', () => {
+    const whole = 'A <img-prompt="x" shape="landscape"> B';
+    for (let end = whole.indexOf('"x"') + 3; end < whole.indexOf('> B') + 1; end++) {
+        assert.equal(unfinishedTagStart(whole.slice(0, end)), 2, whole.slice(0, end));
+    }
+    assert.equal(unfinishedTagStart(whole), -1);
 });
