@@ -93,8 +93,8 @@ def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTa
         b = sillytavern.backends
         settings["extension_settings"].setdefault("sd", {}).update(
             {"source": b.image_source, IMAGE_URL_SETTING[b.image_source]: b.image_url,
-             # Character prompts and a seed a test set would reach later tests' pictures.
-             "character_prompts": {}, "seed": -1})
+             # Character prompts, a seed and a size a test set would reach later tests' pictures.
+             "character_prompts": {}, "seed": -1, "width": 512, "height": 512})
         settings["main_api"] = "openai"
 
     sillytavern.patch_settings(defaults)
