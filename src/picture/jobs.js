@@ -77,10 +77,7 @@ export class Jobs {
         return this.of(message, swipeId).find((job) => job.ordinal === ordinal && job.prompt === prompt) ?? null;
     }
 
-    /**
-     * @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt
-     * @param {Shape | ''} [shape] the tag's shape
-     */
+    /** @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt @param {Shape | ''} [shape] */
     ensure(message, swipeId, ordinal, prompt, shape = '') {
         return this.find(message, swipeId, ordinal, prompt) ?? this.start(message, swipeId, ordinal, prompt, { shape });
     }
@@ -124,8 +121,7 @@ export class Jobs {
 
     /**
      * @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt
-     * @param {{chatId?: string, replaceSrc?: string, redraws?: number, sent?: Job['sent'], shape?: Shape | ''}} [opts] a redraw keeps its
-     *   job's chat and what it sent; a new job has its tag's shape
+     * @param {{chatId?: string, replaceSrc?: string, redraws?: number, sent?: Job['sent'], shape?: Shape | ''}} [opts] a redraw keeps its job's chat and what it sent
      */
     start(message, swipeId, ordinal, prompt, opts = {}) {
         /** @type {Job} */

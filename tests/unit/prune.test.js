@@ -50,3 +50,8 @@ test('restoreContinuedText puts the images back into the continued part, once', 
     assert.equal(restoreContinuedText('A <img-prompt="a fox"> X C', original), 'A <img-prompt="a fox"> X C');
     assert.equal(restoreContinuedText('plain more', 'plain'), 'plain more');
 });
+
+test('pruning keeps a tag\'s shape, so the model sees its own habit', () => {
+    const text = 'A. <img-prompt="a knight" shape="landscape"><img data-iig="1" src="/a.png" title="a knight" alt="a knight"> B.';
+    assert.equal(pruneText(text), 'A. <img-prompt="a knight" shape="landscape"> B.');
+});
