@@ -13,6 +13,7 @@
 import { ctx, sdCommand, t } from '../st.js';
 import { isSdModeKeyword } from '../format/tags.js';
 import { openChatId } from '../chat/open-chat.js';
+import { countRequest } from './budget.js';
 
 export class SeedGuard {
     /** @param {() => any} sdSettings Image Generation's settings object (extensionSettings.sd) */
@@ -79,6 +80,7 @@ async function drawNow(prompt, signal, seed) {
     // `/sd` treats a few words (you, me, scene, ...) as modes; a trailing period keeps them prompts.
     const text = isSdModeKeyword(prompt) ? `${prompt}.` : prompt;
     const chatBefore = openChatId();
+    countRequest(signal);
     const result = await seeds.run(seed, (value) => sd.callback({ quiet: 'true', _abortController: signal, ...(value === undefined ? {} : { seed: String(value) }) }, text));
     if (signal.aborted) throw signal.reason ?? new Error('aborted');
     if ((typeof result !== 'string' || !result) && openChatId() !== chatBefore) {
