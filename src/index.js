@@ -14,6 +14,7 @@ import { KeptPictures } from './picture/kept.js';
 import { FailedPictures } from './picture/failed.js';
 import { draw } from './picture/sd.js';
 import { shapeSize } from './picture/size.js';
+import { budget } from './picture/budget.js';
 import { GenerationTracker } from './chat/generation.js';
 import { ChatSaver } from './chat/save.js';
 import { WritePath } from './chat/write-path.js';
@@ -99,6 +100,7 @@ function build() {
             failedPictures.remember(job);
         },
         forgetFailed: (job) => failedPictures.forget(job),
+        budget, held: (job) => failedPictures.remember(job),
         compose: (prompt, shape) => {
             const sent = composeForCast(prompt, settings.presets);
             const sd = ctx().extensionSettings?.sd;
@@ -189,7 +191,7 @@ function init() {
     };
     mountDrawer({
         extension: EXTENSION_NAME, settings: getSettings, save,
-        gallery: () => void pictures.openGallery(),
+        gallery: () => void pictures.openGallery(), budget,
         check: () => void checkSetup(check).catch((error) => log.error('Check setup failed', error)),
         saveChat: () => (openChatId() ? saver.request(openChatId()) : Promise.resolve(false)),
     }).catch((error) => log.error('could not show the settings drawer', error));

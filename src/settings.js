@@ -34,6 +34,7 @@ export const FIELDS = Object.freeze({
     retries: { type: 'int', default: 2, min: 0, max: 5 },
     maxPerReply: { type: 'int', default: 0, min: 0, max: 50 },
     modelShapes: { type: 'bool', default: true },
+    dailyLimit: { type: 'int', default: 0, min: 0, max: 10000 },
     manualMode: { type: 'enum', default: 'append', values: ['append', 'replace'] },
     imageWidth: { type: 'int', default: 100, min: 10, max: 100 },
     logLevel: { type: 'enum', default: 'INFO', values: ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] },

@@ -22,6 +22,9 @@ export interface Settings {
     maxPerReply: number;
     /** The model may give a tag a shape (portrait, landscape, square), drawn at that orientation. */
     modelShapes: boolean;
+    /** Requests to Image Generation per local calendar day, across chats (0: no limit); at it,
+     * pictures are not drawn by themselves and their tags wait for a click. */
+    dailyLimit: number;
     /** What the manual button and slash command do unless told otherwise. */
     manualMode: 'append' | 'replace';
     /** Largest width of a picture, in percent of the message width. */
@@ -47,7 +50,17 @@ export interface FieldSpec {
     maxLength?: number;
 }
 
-export type JobStatus = 'pending' | 'ready' | 'failed' | 'committed' | 'dropped';
+/** held: drawn by itself at the daily limit, it waits for a click (it only shows its box). */
+export type JobStatus = 'pending' | 'ready' | 'failed' | 'held' | 'committed' | 'dropped';
+
+/** The daily budget as jobs use it (picture/budget.js): slots for requests started or reserved. */
+export interface BudgetGate {
+    /** Hold a slot for `owner` unless the day's requests and the slots held reach `limit` (0: none). */
+    reserve(owner: object, limit: number): boolean;
+    /** The slot of `from` passes to `to`; false when `from` held none. */
+    pass(from: object, to: object): boolean;
+    release(owner: object): void;
+}
 
 /** Which message a picture is for, as SillyTavern saves it (see picture/identity.js). */
 export interface MessageIdentity {
@@ -105,6 +118,8 @@ export interface Job extends PictureRecord {
     /** How often it was drawn again because Image Generation discarded it on a chat switch. */
     redrawsForSwitch: number;
     error?: string;
+    /** Drawn by itself (a reply's tag), not by the user's choice: held at the daily limit. */
+    auto?: boolean;
     controller: AbortController;
     /** Settles when the job is committed, failed or dropped. */
     done?: Promise<void>;
@@ -112,7 +127,8 @@ export interface Job extends PictureRecord {
 
 /** What the display shows for one tag of the swipe on screen. */
 export interface TagState {
-    status: 'pending' | 'ready' | 'failed' | 'over';
+    /** over: past "Max pictures per reply"; limit: held back by the daily limit. */
+    status: 'pending' | 'ready' | 'failed' | 'over' | 'limit';
     src?: string;
     sent?: string;
     negative?: string;

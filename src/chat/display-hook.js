@@ -22,6 +22,7 @@ const placeholderLabels = () => ({
     pending: tk('iig_drawing', 'drawing…'),
     failed: tk('iig_image_failed', 'image failed (hover for details, click to retry)'),
     over: tk('iig_over_limit', 'not drawn (over the limit), click to draw'),
+    limit: tk('iig_daily_limit_reached', 'not drawn (daily limit reached), click to draw'),
     attempt: (/** @type {number} */ n, /** @type {number} */ of) => t`drawing… (attempt ${n} of ${of})`,
 });
 

@@ -2,7 +2,7 @@
 /**
  * Manual generation: the images button on a reply (Replace all images, Generate missing
  * images, Write image prompts), and clicks in the chat on our pictures (the viewer) and on a
- * failed or over-the-limit box (draw it).
+ * failed, over-the-limit or daily-limit box (draw it: the user's choice, whatever the count).
  */
 import { ctx, toast, t, tk } from '../st.js';
 import { errorText, log } from '../log.js';
@@ -156,7 +156,7 @@ export class ManualGeneration {
             return;
         }
         const picture = target instanceof HTMLImageElement && target.matches('.mes_text img[data-iig]');
-        const box = picture ? null : target.closest?.('.mes_text [data-iig-state="failed"], .mes_text [data-iig-state="over"]');
+        const box = picture ? null : target.closest?.('.mes_text [data-iig-state="failed"], .mes_text [data-iig-state="over"], .mes_text [data-iig-state="limit"]');
         if (!picture && !box) return;
         event.preventDefault();
         event.stopPropagation();
@@ -164,7 +164,7 @@ export class ManualGeneration {
         else this.onFailed(/** @type {HTMLElement} */ (box));
     }
 
-    /** A click on a failed picture's box draws it again; on an "over the limit" box, draws it. @param {HTMLElement} box */
+    /** A click on a failed picture's box draws it again; on an "over the limit" or daily-limit box, draws it. @param {HTMLElement} box */
     onFailed(box) {
         const block = box.closest('.mes[mesid]');
         const message = ctx().chat[Number(block?.getAttribute('mesid'))];

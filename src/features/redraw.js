@@ -2,7 +2,8 @@
 /**
  * Pictures drawn again by hand: a message's missing ones or all of them (the images button,
  * `/inline-images`), one failed or over-the-limit tag (a click on its box), one picture (the
- * viewer's Regenerate and Edit prompt). Text changes go through the one write path.
+ * viewer's Regenerate and Edit prompt). Text changes go through the one write path. These are
+ * the user's choice: drawn whatever the daily limit (their requests still count).
  */
 import { parseTags } from '../format/tags.js';
 import { imageAfter, stripImages } from '../format/pictures.js';
@@ -25,7 +26,7 @@ export function removeImageAt(text, ordinal) {
 
 /**
  * The visible swipe of a message, drawn again: `replace` removes our pictures and draws every
- * tag again; `append` draws only tags without a picture (failed ones again). Resolves when all
+ * tag again; `append` draws only tags without a picture (failed and held ones again). Resolves when all
  * its pictures are settled, with the jobs started.
  * @param {Jobs} jobs @param {WritePath} writePath @param {ChatMessage} message @param {'replace'|'append'} mode
  * @returns {Promise<Job[]>}
@@ -33,7 +34,7 @@ export function removeImageAt(text, ordinal) {
 export async function redrawMessage(jobs, writePath, message, mode) {
     const swipeId = message.swipe_id ?? 0;
     for (const job of jobs.of(message, swipeId)) {
-        if (mode === 'replace' || job.status === 'failed') jobs.drop(job, `manual ${mode}`);
+        if (mode === 'replace' || job.status === 'failed' || job.status === 'held') jobs.drop(job, `manual ${mode}`);
     }
     if (mode === 'replace') await writePath.rewrite(message, swipeId, (text) => stripImages(text));
     const text = message.mes ?? '';
@@ -48,14 +49,14 @@ export async function redrawMessage(jobs, writePath, message, mode) {
 }
 
 /**
- * A click on a failed (or over-the-limit) box: draw that tag, with fresh retries.
+ * A click on a failed (or over-the-limit, or daily-limit) box: draw that tag, with fresh retries.
  * @param {Jobs} jobs @param {ChatMessage} message @param {number} ordinal
  * @returns {Job|null} the new job, or null when the tag is gone or has a picture
  */
 export function retryTag(jobs, message, ordinal) {
     const swipeId = message.swipe_id ?? 0;
     for (const job of jobs.of(message, swipeId)) {
-        if (job.ordinal === ordinal && job.status === 'failed') jobs.drop(job, 'retried by hand');
+        if (job.ordinal === ordinal && (job.status === 'failed' || job.status === 'held')) jobs.drop(job, 'retried by hand');
     }
     const text = message.mes ?? '';
     const tag = parseTags(text)[ordinal];

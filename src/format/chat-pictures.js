@@ -98,7 +98,7 @@ export function placeholderOrdinal(text, states, index) {
     for (let ordinal = 0; ordinal < tags.length; ordinal++) {
         if (imageAfter(text, tags[ordinal])) continue;
         const state = states.get(ordinal);
-        if (state && ['pending', 'failed', 'ready', 'over'].includes(state.status) && seen++ === index) return ordinal;
+        if (state && ['pending', 'failed', 'ready', 'over', 'limit'].includes(state.status) && seen++ === index) return ordinal;
     }
     return -1;
 }

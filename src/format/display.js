@@ -14,7 +14,7 @@ import { escapeAttr } from './html.js';
 /** @typedef {import('../types').TagState} TagState */
 
 /**
- * @typedef {{pending?: string, failed?: string, over?: string, attempt?: (attempt: number, attempts: number) => string}} Labels
+ * @typedef {{pending?: string, failed?: string, over?: string, limit?: string, attempt?: (attempt: number, attempts: number) => string}} Labels
  * visible words of the placeholders, translated by the caller
  */
 
@@ -41,6 +41,8 @@ function placeholder(prompt, state, labels) {
             return `<span data-iig-state="pending" title="${escapeAttr(state.sent || prompt)}">${escapeAttr(pendingLabel(state, labels))}</span>`;
         case 'over':
             return `<span data-iig-state="over" title="${escapeAttr(prompt)}">${escapeAttr(labels.over ?? '')}</span>`;
+        case 'limit':
+            return `<span data-iig-state="limit" title="${escapeAttr(prompt)}">${escapeAttr(labels.limit ?? '')}</span>`;
         case 'failed': {
             const title = state.error ? `${prompt} — ${state.error}` : prompt;
             return `<span data-iig-state="failed" title="${escapeAttr(title)}">${escapeAttr(labels.failed ?? '')}</span>`;

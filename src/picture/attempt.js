@@ -18,14 +18,30 @@ export function retryDelayMs(n) {
  * @property {(sent: import('../types').Sent, signal: AbortSignal) => Promise<string>} draw
  * @property {number} timeoutMs
  * @property {(seconds: number) => string} [timedOut] the reason shown for a timeout (translated by the caller)
+ * @property {import('../types').BudgetGate} [budget] the daily budget (budget.js)
+ * @property {() => number} [dailyLimit] "Pictures per day" now (0: no limit)
  */
+
+/** The reason an attempt was not sent: the day's pictures reached the limit. */
+export const DAILY_LIMIT = 'dailyLimit';
+
+/**
+ * Whether the job's request may be sent now: the slot its job reserved passes to it, or it
+ * gets one (a retry or redraw of a picture drawn by itself only below the daily limit; what
+ * the user chose whatever the count).
+ * @param {Job} job @param {AbortSignal} request @param {AttemptDeps} deps
+ */
+function admit(job, request, { budget, dailyLimit }) {
+    return !budget || budget.pass(job, request) || budget.reserve(request, job.auto ? dailyLimit?.() ?? 0 : 0);
+}
 
 /**
  * Draw the job's picture once. Sets `job.src` on success.
  * @param {Job} job @param {AttemptDeps} deps
  * @returns {Promise<unknown>} null on success, else the reason it failed
  */
-export async function attemptDraw(job, { queue, draw, timeoutMs, timedOut }) {
+export async function attemptDraw(job, deps) {
+    const { queue, draw, timeoutMs, timedOut, budget } = deps;
     const attempt = new AbortController();
     const stop = () => attempt.abort(job.controller.signal.reason);
     job.controller.signal.addEventListener('abort', stop, { once: true });
@@ -33,6 +49,7 @@ export async function attemptDraw(job, { queue, draw, timeoutMs, timedOut }) {
     const seconds = timeoutMs / 1000;
     try {
         job.src = await queue.run(() => {
+            if (!admit(job, signal, deps)) throw Object.assign(new Error('the daily limit of pictures is reached'), { [DAILY_LIMIT]: true });
             const timer = setTimeout(() => attempt.abort(new Error(timedOut?.(seconds) ?? `timed out after ${seconds} s`)), timeoutMs);
             // `/sd` passes the signal on to its source, but a source may ignore it.
             return untilAborted(draw(job.sent ?? { prompt: job.prompt, seed: null }, signal), signal).finally(() => clearTimeout(timer));
@@ -42,6 +59,9 @@ export async function attemptDraw(job, { queue, draw, timeoutMs, timedOut }) {
         return (signal.aborted ? signal.reason : error) ?? new Error('failed');
     } finally {
         job.controller.signal.removeEventListener('abort', stop);
+        // A slot not used by a request sent (dropped in the queue, aborted) is free again.
+        budget?.release(job);
+        budget?.release(signal);
     }
 }
 

@@ -4,7 +4,8 @@
  * shows its box (the reason on hover, a click draws it again); a small record of it (the
  * picture's record, the reason, the attempts made) is kept in the extension settings, so after
  * a reload the box shows again on its tag and a click still draws it. A record goes once its
- * tag is drawn, retried, or its message is gone.
+ * tag is drawn, retried, or its message is gone. A picture held back by the daily limit (a held
+ * job, see budget.js) is remembered the same way, marked `held`: its box comes back as such.
  */
 import { ctx } from '../st.js';
 import { log } from '../log.js';
@@ -16,7 +17,7 @@ import { isChatLoaded, openChatId } from '../chat/open-chat.js';
 
 /** @typedef {import('../types').Job} Job */
 /** @typedef {import('../types').ChatMessage} ChatMessage */
-/** @typedef {import('../types').PictureRecord & {at: number, failure: {error: string, attempts: number}}} FailedRecord */
+/** @typedef {import('../types').PictureRecord & {at: number, failure: {error: string, attempts: number, held?: true}}} FailedRecord */
 
 const FAILED_KEY = 'inlineImagesFailed';
 /** Records older than this are forgotten: that chat is not coming back. */
@@ -30,7 +31,7 @@ function readFailed(raw) {
     const record = readRecord({ ...raw, src: '' });
     if (!record) return null;
     const { src: _none, ...rest } = record;
-    return { ...rest, failure: { error: failure.error, attempts: failure.attempts } };
+    return { ...rest, failure: { error: failure.error, attempts: failure.attempts, ...(failure.held === true ? { held: true } : {}) } };
 }
 
 /** The same tag of the same message? @param {import('../types').PictureRecord} a @param {import('../types').PictureRecord} b */
@@ -47,7 +48,7 @@ function restoredJob(record, message, index) {
     return {
         chatId: record.chatId, message, swipeId: record.swipeId, ordinal: record.ordinal, prompt: record.prompt,
         identity: identify(message, index, record.swipeId), ...(record.sent ? { sent: record.sent } : {}),
-        status: 'failed', error: failure.error, attempt: failure.attempts, attempts: failure.attempts,
+        status: failure.held ? 'held' : 'failed', error: failure.error, attempt: failure.attempts, attempts: failure.attempts,
         redraws: 0, redrawsForSwitch: 0, controller: new AbortController(), done: Promise.resolve(),
     };
 }
@@ -78,17 +79,18 @@ export class FailedPictures {
         return recordOf(job, ctx().chat.indexOf(job.message));
     }
 
-    /** A job failed for good: remember it. @param {Job} job */
+    /** A job failed for good, or was held back by the daily limit: remember it. @param {Job} job */
     remember(job) {
         const record = this.recordOf(job);
         this.records = this.records.filter((r) => !sameTag(r, record));
         const { src: _none, ...rest } = record;
-        this.records.push({ ...rest, at: Date.now(), failure: { error: job.error ?? '', attempts: job.attempt } });
+        const held = job.status === 'held' ? { held: /** @type {const} */ (true) } : {};
+        this.records.push({ ...rest, at: Date.now(), failure: { error: job.error ?? '', attempts: job.attempt, ...held } });
         if (this.records.length > MAX_RECORDS) this.records.splice(0, this.records.length - MAX_RECORDS);
         this.persist();
     }
 
-    /** A failed job is over (retried, redrawn, its message gone): forget it. @param {Job} job */
+    /** A failed or held job is over (retried, redrawn, its message gone): forget it. @param {Job} job */
     forget(job) {
         const record = this.recordOf(job);
         const before = this.records.length;
@@ -122,7 +124,7 @@ export class FailedPictures {
             jobs.adopt(restoredJob(record, message, chat.indexOf(message)));
             shown.push(message);
         }
-        if (shown.length) log.info(`${shown.length} message(s) show the failed pictures they had before the reload`);
+        if (shown.length) log.info(`${shown.length} message(s) show the failed or held pictures they had before the reload`);
         return shown;
     }
 }

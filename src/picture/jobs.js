@@ -7,6 +7,8 @@
  * regenerated in the open chat is dropped. A job whose chat is closed goes on (the user may
  * have paid for it) and hands its picture to `deliver`, which keeps it until that chat is
  * open again. A failed draw is retried up to `retries` times with a growing delay.
+ * A tag drawn by itself (not by the user's choice) at the daily limit gets a held job: it
+ * only shows its box, like a failed one, and waits for a click (see held.js, budget.js).
  */
 import { parseTags } from '../format/tags.js';
 import { imageAfter } from '../format/pictures.js';
@@ -14,6 +16,7 @@ import { createLimiter } from './queue.js';
 import { identify } from './identity.js';
 import { findMessage, recordOf } from './record.js';
 import { runJob } from './run.js';
+import { rememberHeld } from './held.js';
 import { SharedFiles } from './shared-files.js';
 import { log } from '../log.js';
 
@@ -38,6 +41,8 @@ import { log } from '../log.js';
  * @property {(job: Job, error: unknown) => void} [failed] a job failed for good (after its retries)
  * @property {(job: Job) => void} [forgetFailed] a failed job is over (retried, redrawn, its message gone)
  * @property {(retry: number) => number} [retryDelayMs] pause before retry n (tests shorten it)
+ * @property {import('../types').BudgetGate} [budget] the daily budget: pictures drawn by themselves wait at its limit
+ * @property {(job: Job) => void} [held] a job was held back by the daily limit
  */
 
 export class Jobs {
@@ -54,9 +59,9 @@ export class Jobs {
         this.pausing = 0;
     }
 
-    /** Whether no job is pending, waiting or being written (failed ones only show their box). */
+    /** Whether no job is pending, waiting or being written (failed and held ones only show their box). */
     get idle() {
-        return this.pausing === 0 && [...this.jobs].every((job) => job.status === 'failed');
+        return this.pausing === 0 && [...this.jobs].every((job) => job.status === 'failed' || job.status === 'held');
     }
 
     applySettings() {
@@ -77,9 +82,9 @@ export class Jobs {
         return this.of(message, swipeId).find((job) => job.ordinal === ordinal && job.prompt === prompt) ?? null;
     }
 
-    /** @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt @param {Shape | ''} [shape] */
+    /** The tag's job, or a new one drawn by itself. @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt @param {Shape | ''} [shape] */
     ensure(message, swipeId, ordinal, prompt, shape = '') {
-        return this.find(message, swipeId, ordinal, prompt) ?? this.start(message, swipeId, ordinal, prompt, { shape });
+        return this.find(message, swipeId, ordinal, prompt) ?? this.start(message, swipeId, ordinal, prompt, { auto: true, shape });
     }
 
     /**
@@ -117,11 +122,12 @@ export class Jobs {
         for (const job of this.jobs) {
             if (job.message === message && job.status === 'ready') void this.commit(job);
         }
+        rememberHeld(this, message);
     }
 
     /**
      * @param {ChatMessage} message @param {number} swipeId @param {number} ordinal @param {string} prompt
-     * @param {{chatId?: string, replaceSrc?: string, redraws?: number, sent?: Job['sent'], shape?: Shape | ''}} [opts] a redraw keeps its job's chat and what it sent
+     * @param {{chatId?: string, replaceSrc?: string, redraws?: number, sent?: Job['sent'], auto?: boolean, shape?: Shape | ''}} [opts] a redraw keeps its job's chat and what it sent; auto: drawn by itself, so held at the daily limit
      */
     start(message, swipeId, ordinal, prompt, opts = {}) {
         /** @type {Job} */
@@ -130,7 +136,7 @@ export class Jobs {
             identity: identify(message, this.deps.indexOf?.(message) ?? -1, swipeId),
             status: 'pending', controller: new AbortController(), attempt: 1,
             attempts: 1 + (this.deps.settings().retries ?? 0), redraws: opts.redraws ?? 0, redrawsForSwitch: 0,
-            ...(opts.replaceSrc ? { replaceSrc: opts.replaceSrc } : {}),
+            ...(opts.replaceSrc ? { replaceSrc: opts.replaceSrc } : {}), ...(opts.auto ? { auto: true } : {}),
         };
         const sent = opts.sent ?? this.deps.compose?.(prompt, opts.shape ?? '');
         if (sent) job.sent = sent;
@@ -167,7 +173,7 @@ export class Jobs {
 
     /** @param {Job} job @param {string} why */
     drop(job, why) {
-        if (job.status === 'failed') this.deps.forgetFailed?.(job);
+        if (job.status === 'failed' || job.status === 'held') this.deps.forgetFailed?.(job);
         job.status = 'dropped';
         job.controller.abort(new Error(why));
         this.jobs.delete(job);
@@ -217,9 +223,9 @@ export class Jobs {
     }
 
     /**
-     * What the display shows for each tag of the swipe on screen: its job's state, or 'over'
-     * for a tag past "Max pictures per reply" that has no job (and no picture: the display
-     * shows a picture in the text whatever the state).
+     * What the display shows for each tag of the swipe on screen: its job's state ('limit' for
+     * a held one), or 'over' for a tag past "Max pictures per reply" that has no job (and no
+     * picture: the display shows a picture in the text whatever the state).
      * @param {ChatMessage} message
      * @returns {Map<number, TagState>|null}
      */
@@ -232,8 +238,8 @@ export class Jobs {
             for (let ordinal = cap; ordinal < count; ordinal++) (states ??= new Map()).set(ordinal, { status: 'over' });
         }
         for (const job of this.of(message)) {
-            const status = job.status === 'committed' ? 'ready' : job.status;
-            if (status !== 'pending' && status !== 'ready' && status !== 'failed') continue;
+            const status = job.status === 'committed' ? 'ready' : job.status === 'held' ? 'limit' : job.status;
+            if (status !== 'pending' && status !== 'ready' && status !== 'failed' && status !== 'limit') continue;
             (states ??= new Map()).set(job.ordinal, { status, src: job.src, sent: job.sent?.prompt, negative: job.sent?.negative, error: job.error, attempt: job.attempt, attempts: job.attempts });
         }
         return states;

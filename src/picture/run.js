@@ -2,9 +2,12 @@
 /**
  * A job's run: draw, retry as the settings say, draw again what another picture overwrote
  * or what Image Generation discarded on a chat switch, then hand the picture to its message.
+ * A picture drawn by itself whose request the daily limit stops (a retry, a redraw) waits
+ * for a click instead.
  */
-import { attemptDraw, pause, retryDelayMs } from './attempt.js';
+import { attemptDraw, DAILY_LIMIT, pause, retryDelayMs } from './attempt.js';
 import { errorText, log } from '../log.js';
+import { hold } from './held.js';
 
 /** @typedef {import('../types').Job} Job */
 /** @typedef {import('./jobs.js').Jobs} Jobs */
@@ -17,6 +20,9 @@ const GONE = 'its message is gone or no longer shown';
 
 /** @param {Jobs} jobs @param {Job} job */
 export async function runJob(jobs, job) {
+    // Drawn by itself, it reserves its request's slot now: the daily limit counts the pictures
+    // about to be drawn too, not only those sent (see budget.js). At the limit it waits.
+    if (job.auto && jobs.deps.budget?.reserve(job, jobs.deps.settings().dailyLimit ?? 0) === false) return void hold(jobs, job);
     for (;;) {
         if (!(await drawWithRetries(jobs, job))) return;
         job.status = 'ready';
@@ -45,9 +51,15 @@ async function drawWithRetries(jobs, job) {
     const { deps } = jobs;
     for (;;) {
         const timeoutMs = deps.settings().timeoutSeconds * 1000;
-        const failure = await attemptDraw(job, { queue: jobs.queue, draw: deps.draw, timeoutMs, timedOut: deps.timedOut });
+        const failure = await attemptDraw(job, { queue: jobs.queue, draw: deps.draw, timeoutMs, timedOut: deps.timedOut,
+            budget: deps.budget, dailyLimit: () => deps.settings().dailyLimit ?? 0 });
         if (job.status === 'dropped') return false;
         if (failure === null) return true;
+        // Drawn by itself, and the day's pictures reached the limit: it waits for a click.
+        if (/** @type {any} */ (failure)?.[DAILY_LIMIT] === true) {
+            hold(jobs, job);
+            return false;
+        }
         // Image Generation discarded the picture because the chat was switched meanwhile:
         // draw it again at once, without using up an attempt (bounded all the same).
         if (/** @type {any} */ (failure)?.chatChanged === true && job.redrawsForSwitch < MAX_SWITCH_REDRAWS) {
@@ -112,7 +124,7 @@ function claimFile(jobs, job) {
         const replaceSrc = owner.status === 'ready' ? undefined : src;
         if (owner.status === 'ready') jobs.drop(owner, 'its file was overwritten');
         redo = jobs.start(owner.message, owner.swipeId, owner.ordinal, owner.prompt,
-            { chatId: owner.chatId, redraws: owner.redraws + 1, sent: owner.sent, ...(replaceSrc ? { replaceSrc } : {}) }).done ?? redo;
+            { chatId: owner.chatId, redraws: owner.redraws + 1, sent: owner.sent, auto: owner.auto, ...(replaceSrc ? { replaceSrc } : {}) }).done ?? redo;
     }
     if (job.redraws >= MAX_REDRAWS) {
         jobs.files.remember(job);

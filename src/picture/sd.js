@@ -18,6 +18,7 @@
 import { ctx, sdCommand, t } from '../st.js';
 import { isSdModeKeyword } from '../format/tags.js';
 import { openChatId } from '../chat/open-chat.js';
+import { countRequest } from './budget.js';
 
 /** The `/sd` arguments that write Image Generation's saved settings (same names there). */
 const GUARDED = /** @type {const} */ (['seed', 'width', 'height']);
@@ -171,6 +172,7 @@ async function drawNow(sent, signal) {
         // It may have waited for other sizes to be drawn: Image Generation would draw even for
         // an aborted signal, as it only listens for the abort to come.
         if (signal.aborted) throw signal.reason ?? new Error('aborted');
+        countRequest(signal);
         const named = Object.fromEntries(Object.entries(args).map(([key, value]) => [key, String(value)]));
         return sd.callback({ quiet: 'true', _abortController: signal, ...negative, ...named }, text);
     });

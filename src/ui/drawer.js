@@ -3,7 +3,7 @@
  * The Inline Images drawer in SillyTavern's Extensions panel: the settings template, its
  * sections, the fields, both preset pickers, the Characters section and the buttons.
  */
-import { ctx } from '../st.js';
+import { ctx, t } from '../st.js';
 import { log } from '../log.js';
 import { bindSections } from './sections.js';
 import { bindPanel } from './panel.js';
@@ -19,6 +19,7 @@ import { WRITER_PREDEFINED } from '../prompts/prompt-writer-request.js';
  * @property {() => void} gallery opens the gallery
  * @property {() => void} check runs Check setup
  * @property {() => Promise<boolean>} saveChat saves the open chat through the one write path
+ * @property {{today: () => number, onChange: (listener: (count: number) => void) => unknown}} [budget] the daily count of pictures
  */
 
 /** @param {DrawerDeps} deps */
@@ -35,6 +36,7 @@ export async function mountDrawer(deps) {
     root.querySelector('#inline_images_gallery')?.addEventListener('click', deps.gallery);
     root.querySelector('#inline_images_check')?.addEventListener('click', deps.check);
     bindProfiles(root);
+    if (deps.budget) bindToday(root, deps.budget);
     const presets = bindPresets(root, { get: () => settings().presets, save: (store) => save({ ...settings(), presets: store }) });
     const writerPresets = bindPresets(root, { get: () => settings().writerPresets, save: (store) => save({ ...settings(), writerPresets: store }) },
         { prefix: 'inline_images_writer_preset', builtins: WRITER_PREDEFINED });
@@ -45,6 +47,20 @@ export async function mountDrawer(deps) {
         writerPresets.refresh();
         panel.refresh();
     });
+}
+
+/**
+ * The "N pictures today" line beside Pictures per day: it follows every request counted.
+ * @param {HTMLElement} root @param {NonNullable<DrawerDeps['budget']>} budget
+ */
+function bindToday(root, budget) {
+    const line = root.querySelector('#inline_images_today');
+    if (!line) return;
+    const show = () => { line.textContent = t`${budget.today()} pictures today (all chats)`; };
+    budget.onChange(show);
+    // A new day begins at midnight without a request to say so: read it again when the drawer opens.
+    root.querySelector('.inline-drawer-toggle')?.addEventListener('click', show);
+    show();
 }
 
 /** The Connection Manager's profiles, offered for the prompt writer. @param {HTMLElement} root */

@@ -78,6 +78,8 @@ def page(request: pytest.FixtureRequest, chromium: Browser, sillytavern: SillyTa
         settings["extension_settings"].pop("inlineImagesHeld", None)
         settings["extension_settings"].pop("inlineImagesFailed", None)
         settings["extension_settings"].pop("inlineImagesPersonas", None)
+        # Each test starts a fresh day of pictures (the daily limit is off by default anyway).
+        settings["extension_settings"].pop("inlineImagesToday", None)
         # Image Generation on, and no regex script a test added left behind.
         ext = settings["extension_settings"]
         ext["disabledExtensions"] = [x for x in ext.get("disabledExtensions", []) if x != "stable-diffusion"]
