@@ -1,7 +1,9 @@
 // @ts-check
 /**
  * The gallery: every picture of the open chat in a grid, grouped by message in story order.
- * Thumbnails load lazily (only those scrolled into view), so a chat of hundreds opens at once.
+ * A thumbnail's file is fetched only when it scrolls into view (an IntersectionObserver on the
+ * grid's scroll box; the browser's own lazy loading fetches screens ahead), and groups off
+ * screen are not laid out (`content-visibility`), so a chat of thousands opens at once.
  */
 import { t, tk } from '../st.js';
 import { groupByMessage } from '../format/chat-pictures.js';
@@ -34,6 +36,8 @@ export function openGallery(pictures, actions, exportStory) {
     head.append(close);
     const groups = el('div', 'iig-gallery-groups');
     body.append(head, groups);
+    const load = thumbnailLoader(groups);
+    dialog.addEventListener('close', () => load.stop());
     if (!pictures.length) {
         groups.append(el('p', 'iig-gallery-empty', t`No pictures in this chat yet. They appear here as replies are illustrated.`));
     }
@@ -58,8 +62,8 @@ export function openGallery(pictures, actions, exportStory) {
             image.loading = 'lazy';
             image.decoding = 'async';
             image.alt = picture.prompt;
-            if (url) image.src = url;
             thumb.append(image);
+            if (url) load.when(thumb, () => { image.src = url; });
             thumb.addEventListener('click', () => openViewer(pictures, at, actions));
             grid.append(thumb);
         }
@@ -69,6 +73,31 @@ export function openGallery(pictures, actions, exportStory) {
     overlay.open();
     (/** @type {HTMLElement} */ (dialog.querySelector('.iig-gallery-thumb')) ?? close).focus();
     return dialog;
+}
+
+/**
+ * Runs each thumbnail's `show` once the thumbnail comes within a row of the scroll box's view.
+ * @param {HTMLElement} root the scroll box
+ */
+function thumbnailLoader(root) {
+    /** @type {WeakMap<Element, () => void>} */
+    const waiting = new WeakMap();
+    const observer = new IntersectionObserver((entries) => {
+        for (const entry of entries) {
+            if (!entry.isIntersecting) continue;
+            observer.unobserve(entry.target);
+            waiting.get(entry.target)?.();
+            waiting.delete(entry.target);
+        }
+    }, { root, rootMargin: '100px 0px' });
+    return {
+        /** @param {Element} thumb @param {() => void} show */
+        when(thumb, show) {
+            waiting.set(thumb, show);
+            observer.observe(thumb);
+        },
+        stop: () => observer.disconnect(),
+    };
 }
 
 /**

@@ -7,6 +7,8 @@ from playwright.sync_api import Page, expect
 from testbed import stpage
 from testbed.images import StandInImageServer
 from testbed.llm import StandInLLM
+from testbed.chats import write_illustrated_chat
+from testbed.png import draw_prompt_png
 from testbed.sillytavern import REPO_ROOT, SillyTavern
 
 from .helpers import images_in, saved_messages, tag, wait_until
@@ -201,3 +203,54 @@ def test_a_message_shows_how_far_its_pictures_are_while_they_are_drawn(
     slow.open()
     expect(block.locator(".mes_text img[data-iig]")).to_have_count(3, timeout=30_000)
     expect(count).to_have_count(0)
+
+
+def test_the_gallery_of_2000_pictures_fetches_only_what_is_on_screen(page: Page, sillytavern: SillyTavern) -> None:
+    """1,000 messages, 2,000 pictures, each its own file: opening the gallery fetches the
+    thumbnails in view (and at most a row more), and scrolling fetches the ones scrolled to."""
+    avatar = str(page.evaluate("() => SillyTavern.getContext().characters.find((c) => c.name === 'Seraphina').avatar"))
+    write_illustrated_chat(sillytavern, avatar, "Seraphina", "gallery long chat", 500, 4, draw_prompt_png("a thumbnail"),
+                           files="gallery")
+    page.evaluate("async (n) => { await SillyTavern.getContext().openCharacterChat(n); }", "gallery long chat")
+    wait_until(lambda: page.evaluate("() => SillyTavern.getContext().chat.length") == 1000, what="the long chat open")
+    stpage.wait_idle(page)
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if "/user/images/Seraphina/gallery_" in r.url else None)
+    page.evaluate("() => SillyTavern.getContext().executeSlashCommandsWithOptions('/iig-gallery')")
+    gallery = page.locator(GALLERY)
+    expect(gallery.locator(".iig-gallery-count")).to_contain_text("2000")
+    expect(gallery.locator(".iig-gallery-thumb")).to_have_count(2000)
+    page.wait_for_function("""() => [...document.querySelectorAll('dialog.iig-gallery img[src]')].every((i) => i.complete)
+        && document.querySelectorAll('dialog.iig-gallery img[src]').length > 0""")
+    page.wait_for_timeout(500)
+
+    def thumbs_near_view() -> int:
+        """Thumbnails within a row (the loader's 100 px, plus a thumbnail) of the grid's view."""
+        return int(page.evaluate("""() => {
+            const box = document.querySelector('dialog.iig-gallery .iig-gallery-groups').getBoundingClientRect();
+            return [...document.querySelectorAll('dialog.iig-gallery .iig-gallery-thumb')].filter((t) => {
+                const r = t.getBoundingClientRect();
+                return r.height > 0 && r.bottom >= box.top - 100 - r.height && r.top <= box.bottom + 100 + r.height;
+            }).length;
+        }"""))
+
+    near = thumbs_near_view()
+    first = len(set(fetched))
+    assert 0 < first <= near, f"{first} thumbnails fetched with {near} in or next to the view"
+    assert first < 100, f"{first} of 2,000 fetched when the gallery opened"
+    # A jump to the middle fetches what is shown there, not everything in between.
+    page.evaluate("() => { const g = document.querySelector('dialog.iig-gallery .iig-gallery-groups'); g.scrollTop = g.scrollHeight / 2; }")
+    # (Playwright hands over its events only while it runs a call: wait in the page.)
+    page.wait_for_function("""() => [...document.querySelectorAll('dialog.iig-gallery img[src]')].length > 20
+        && [...document.querySelectorAll('dialog.iig-gallery img[src]')].every((i) => i.complete)""")
+    page.wait_for_timeout(500)
+    middle = len(set(fetched)) - first
+    assert 0 < middle <= thumbs_near_view(), f"{middle} fetched for the middle"
+    assert all(240 <= int(u.split("gallery_")[1].split("_")[0]) <= 260 for u in set(fetched) if u not in fetched[:first])
+    # The end: the last thumbnails show (the chat on screen had loaded those files already).
+    page.evaluate("() => { const g = document.querySelector('dialog.iig-gallery .iig-gallery-groups'); g.scrollTop = g.scrollHeight; }")
+    last = gallery.locator(".iig-gallery-thumb img").last
+    page.wait_for_function("(img) => img.src && img.complete", arg=last.element_handle())
+    assert "gallery_499_3.png" in (last.get_attribute("src") or "")
+    assert len(set(fetched)) < 100, f"{len(set(fetched))} of 2,000 fetched in all"
+    print(f"\ngallery of 2,000 pictures: {first} fetched on opening, {middle} for a jump to the middle")
