@@ -25,7 +25,11 @@ export interface Settings {
     /** Largest width of a picture, in percent of the message width. */
     imageWidth: number;
     logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+    /** The lorebook (World Info file) whose entries are looks of places and things; '' = none. */
+    looksLorebook: string;
     presets: PresetStore;
+    /** Custom meta-prompt presets' negative prompts: preset name -> text (built-ins carry theirs). */
+    presetNegatives: Record<string, string>;
     /** The prompt writer's instructions: built-ins of writer-prompt.js and the user's own. */
     writerPresets: PresetStore;
 }
@@ -58,10 +62,12 @@ export interface MessageIdentity {
 }
 
 /** What was sent to Image Generation for a tag: the prompt with the cast's looks and the chat
- * style, and the chat's seed (null: Image Generation's own). */
+ * style, the chat's seed (null: Image Generation's own), and the negative prompt (the preset's,
+ * the chat's and the named characters' avoid texts; '' or missing: none of ours). */
 export interface Sent {
     prompt: string;
     seed: number | null;
+    negative?: string;
 }
 
 /**
