@@ -28,6 +28,7 @@ import { PromptWriter } from './features/prompt-writer.js';
 import { registerCommands } from './features/commands.js';
 import { checkSetup } from './features/setup-check.js';
 import { castForPrompt, composeForCast } from './features/looks.js';
+import { watchLorebook } from './features/lorebook.js';
 import { selectedPreset } from './prompts/presets.js';
 import { WRITER_PREDEFINED } from './prompts/prompt-writer-request.js';
 import { mountDrawer } from './ui/drawer.js';
@@ -98,7 +99,7 @@ function build() {
             failedPictures.remember(job);
         },
         forgetFailed: (job) => failedPictures.forget(job),
-        compose: (prompt) => composeForCast(prompt, settings.presets),
+        compose: (prompt) => composeForCast(prompt, settings.presets, settings.presetNegatives),
         deliver: (job) => kept.deliver(job),
         changed: (message) => shown.refresh(message),
         settled: (message) => shown.progress(message),
@@ -166,6 +167,7 @@ function init() {
     /** @type {any} */ (globalThis).inlineImagesInterceptor = app.prompts.interceptor;
     registerDisplay({ jobs, streams, replies, promptWriter });
     registerEvents(app);
+    watchLorebook(() => settings.looksLorebook);
     // Loaded after the chat was shown: its failed pictures from before a reload show now.
     for (const message of app.failedPictures.restore(jobs)) app.shown.refresh(message);
     manual.install();

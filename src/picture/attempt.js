@@ -15,7 +15,7 @@ export function retryDelayMs(n) {
 /**
  * @typedef {object} AttemptDeps
  * @property {import('./queue.js').Limiter} queue
- * @property {(prompt: string, signal: AbortSignal, seed?: number | null) => Promise<string>} draw
+ * @property {(prompt: string, signal: AbortSignal, seed?: number | null, negative?: string) => Promise<string>} draw
  * @property {number} timeoutMs
  * @property {(seconds: number) => string} [timedOut] the reason shown for a timeout (translated by the caller)
  */
@@ -35,7 +35,7 @@ export async function attemptDraw(job, { queue, draw, timeoutMs, timedOut }) {
         job.src = await queue.run(() => {
             const timer = setTimeout(() => attempt.abort(new Error(timedOut?.(seconds) ?? `timed out after ${seconds} s`)), timeoutMs);
             // `/sd` passes the signal on to its source, but a source may ignore it.
-            return untilAborted(draw(job.sent?.prompt ?? job.prompt, signal, job.sent?.seed ?? null), signal).finally(() => clearTimeout(timer));
+            return untilAborted(draw(job.sent?.prompt ?? job.prompt, signal, job.sent?.seed ?? null, job.sent?.negative ?? ''), signal).finally(() => clearTimeout(timer));
         }, { signal });
         return null;
     } catch (error) {

@@ -63,23 +63,25 @@ const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1005 - (Da
 /**
  * Draw one prompt with the user's Image Generation source.
  * @param {string} prompt @param {AbortSignal} signal @param {number | null} [seed] the chat's seed
+ * @param {string} [negative] our negative prompt (`/sd negative=`, combined by Image Generation with its own)
  * @returns {Promise<string>} the image URL; rejects with a readable Error
  */
-export function draw(prompt, signal, seed = null) {
-    if (!coarseNames()) return drawNow(prompt, signal, seed);
-    const mine = coarseQueue.then(() => (signal.aborted ? Promise.reject(signal.reason) : drawNow(prompt, signal, seed)));
+export function draw(prompt, signal, seed = null, negative = '') {
+    if (!coarseNames()) return drawNow(prompt, signal, seed, negative);
+    const mine = coarseQueue.then(() => (signal.aborted ? Promise.reject(signal.reason) : drawNow(prompt, signal, seed, negative)));
     coarseQueue = mine.catch(() => undefined).then(nextSecond);
     return mine;
 }
 
-/** @param {string} prompt @param {AbortSignal} signal @param {number | null} seed @returns {Promise<string>} */
-async function drawNow(prompt, signal, seed) {
+/** @param {string} prompt @param {AbortSignal} signal @param {number | null} seed @param {string} negative @returns {Promise<string>} */
+async function drawNow(prompt, signal, seed, negative) {
     const sd = sdCommand();
     if (!sd) throw Object.assign(new Error(t`the Image Generation extension is not available`), { permanent: true, notice: 'no-sd' });
     // `/sd` treats a few words (you, me, scene, ...) as modes; a trailing period keeps them prompts.
     const text = isSdModeKeyword(prompt) ? `${prompt}.` : prompt;
     const chatBefore = openChatId();
-    const result = await seeds.run(seed, (value) => sd.callback({ quiet: 'true', _abortController: signal, ...(value === undefined ? {} : { seed: String(value) }) }, text));
+    const named = { quiet: 'true', _abortController: signal, ...(negative ? { negative } : {}) };
+    const result = await seeds.run(seed, (value) => sd.callback({ ...named, ...(value === undefined ? {} : { seed: String(value) }) }, text));
     if (signal.aborted) throw signal.reason ?? new Error('aborted');
     if ((typeof result !== 'string' || !result) && openChatId() !== chatBefore) {
         // Image Generation throws away a picture that finishes after its chat was left
