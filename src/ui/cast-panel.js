@@ -82,7 +82,7 @@ function memberRow(member, { drafts, style, saved }) {
     aliases.title = tk('iig_aliases_help', 'Names they go by in prompts, separated by commas (empty: the full name and its first word)');
     aliases.value = draft?.aliases ?? member.aliases.join(', ');
     const avoid = make('input', 'text_pole iig-member-avoid');
-    avoid.placeholder = tk('iig_avoid_placeholder', 'Avoid in their pictures (negative prompt), such as: hat, glasses');
+    avoid.placeholder = tk('iig_avoid_placeholder', 'Avoid (negative prompt): hat, glasses');
     avoid.title = tk('iig_avoid_help', 'Added to the negative prompt of every picture whose prompt names them');
     avoid.value = draft?.avoid ?? member.avoid;
     const remember = () => drafts.set(member.id, { appearance: appearance.value, aliases: aliases.value, avoid: avoid.value });

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from testbed import stpage
 from testbed.images import StandInImageServer
 from testbed.llm import StandInLLM
+from testbed.sillytavern import REPO_ROOT
 
 from .helpers import tag, wait_until
 from .test_cast import sent_for, settled
@@ -89,6 +90,8 @@ def test_a_lorebooks_looks_reach_exactly_the_prompts_that_name_them(
     expect(page.locator("#inline_images_lore_status")).to_contain_text("2 looks from 2 entries")
     # Read-only: nothing of ours edits an entry.
     expect(page.locator("#inline_images_lore textarea, #inline_images_lore input")).to_have_count(0)
+    # The README's picture of it.
+    page.locator("#inline_images_lore_part").screenshot(path=str(REPO_ROOT / "docs" / "lorebook.png"))
 
     one = "a quiet evening at the inn, rain on the windows"  # its second key
     other = "the Dawnblade resting on a velvet cloth"
