@@ -30,6 +30,7 @@ import { PromptWriter } from './features/prompt-writer.js';
 import { registerCommands } from './features/commands.js';
 import { checkSetup } from './features/setup-check.js';
 import { castForPrompt, composeForCast } from './features/looks.js';
+import { watchLorebook } from './features/lorebook.js';
 import { selectedPreset } from './prompts/presets.js';
 import { WRITER_PREDEFINED } from './prompts/prompt-writer-request.js';
 import { mountDrawer } from './ui/drawer.js';
@@ -102,7 +103,7 @@ function build() {
         forgetFailed: (job) => failedPictures.forget(job),
         budget, held: (job) => failedPictures.remember(job),
         compose: (prompt, shape) => {
-            const sent = composeForCast(prompt, settings.presets);
+            const sent = composeForCast(prompt, settings.presets, settings.presetNegatives);
             const sd = ctx().extensionSettings?.sd;
             const size = getSettings().modelShapes ? shapeSize(shape, sd?.width, sd?.height) : null;
             return size ? { ...sent, ...size } : sent;
@@ -174,6 +175,7 @@ function init() {
     /** @type {any} */ (globalThis).inlineImagesInterceptor = app.prompts.interceptor;
     registerDisplay({ jobs, streams, replies, promptWriter });
     registerEvents(app);
+    watchLorebook(() => settings.looksLorebook);
     // Loaded after the chat was shown: its failed pictures from before a reload show now.
     for (const message of app.failedPictures.restore(jobs)) app.shown.refresh(message);
     manual.install();

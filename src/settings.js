@@ -7,7 +7,8 @@
 
 export const SETTINGS_VERSION = 2;
 
-import { normaliseStore } from './prompts/presets.js';
+import { getPreset, normaliseStore } from './prompts/presets.js';
+import { normaliseNegative } from './prompts/negative.js';
 import { WRITER_PREDEFINED } from './prompts/prompt-writer-request.js';
 
 /** @typedef {import('./types').Settings} Settings */
@@ -18,7 +19,7 @@ export const MIGRATED_PRESET_NAME = 'My meta-prompt';
 /**
  * Each field: its type and limits. `int`/`number` are clamped into [min, max]; `enum` falls back
  * to the default when unknown; `bool` accepts only real booleans.
- * @type {Readonly<Record<Exclude<keyof Settings, 'presets' | 'writerPresets'>, import('./types').FieldSpec>>}
+ * @type {Readonly<Record<Exclude<keyof Settings, 'presets' | 'writerPresets' | 'presetNegatives'>, import('./types').FieldSpec>>}
  */
 export const FIELDS = Object.freeze({
     enabled: { type: 'bool', default: true },
@@ -37,6 +38,8 @@ export const FIELDS = Object.freeze({
     dailyLimit: { type: 'int', default: 0, min: 0, max: 10000 },
     manualMode: { type: 'enum', default: 'append', values: ['append', 'replace'] },
     imageWidth: { type: 'int', default: 100, min: 10, max: 100 },
+    // A lorebook's name ('' = none); whether it exists is checked when it is read, not here.
+    looksLorebook: { type: 'string', default: '', maxLength: 200 },
     logLevel: { type: 'enum', default: 'INFO', values: ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] },
 });
 
@@ -46,6 +49,7 @@ export function defaultSettings() {
     for (const [key, spec] of Object.entries(FIELDS)) out[key] = spec.default;
     out.presets = normaliseStore(undefined).store;
     out.writerPresets = normaliseStore(undefined, WRITER_PREDEFINED).store;
+    out.presetNegatives = {};
     return /** @type {Settings} */ (/** @type {unknown} */ (out));
 }
 
@@ -127,8 +131,38 @@ export function loadSettings(stored) {
     const presets = normaliseStore(data.presets);
     out.presets = presets.store;
     problems.push(...presets.problems.map((p) => `presets: ${p}`));
+    const negatives = loadPresetNegatives(data.presetNegatives, presets.store);
+    out.presetNegatives = negatives.value;
+    problems.push(...negatives.problems);
     const writer = normaliseStore(data.writerPresets, WRITER_PREDEFINED);
     out.writerPresets = writer.store;
     problems.push(...writer.problems.map((p) => `prompt writer presets: ${p}`));
     return { settings: /** @type {any} */ (out), problems };
+}
+
+/**
+ * The custom presets' negative prompts (preset name -> text): each made one bounded line; those
+ * of presets that no longer exist, and empty ones, dropped without a word (they went with their
+ * preset); anything unreadable dropped with a problem.
+ * @param {unknown} raw @param {import('./types').PresetStore} store
+ * @returns {{value: Record<string, string>, problems: string[]}}
+ */
+export function loadPresetNegatives(raw, store) {
+    if (raw === undefined || raw === null) return { value: {}, problems: [] };
+    if (typeof raw !== 'object' || Array.isArray(raw)) return { value: {}, problems: ['presetNegatives: not readable; the presets\' negative prompts were reset'] };
+    /** @type {Array<[string, string]>} */
+    const kept = [];
+    /** @type {string[]} */
+    const problems = [];
+    for (const [name, text] of Object.entries(raw)) {
+        const preset = getPreset(store, name);
+        if (!preset || preset.readOnly) continue;
+        if (typeof text !== 'string') {
+            problems.push(`presetNegatives: the negative prompt of "${preset.name}" was not text; removed`);
+            continue;
+        }
+        const value = normaliseNegative(text);
+        if (value) kept.push([preset.name, value]);
+    }
+    return { value: Object.fromEntries(kept), problems };
 }

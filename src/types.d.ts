@@ -30,7 +30,11 @@ export interface Settings {
     /** Largest width of a picture, in percent of the message width. */
     imageWidth: number;
     logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+    /** The lorebook (World Info file) whose entries are looks of places and things; '' = none. */
+    looksLorebook: string;
     presets: PresetStore;
+    /** Custom meta-prompt presets' negative prompts: preset name -> text (built-ins carry theirs). */
+    presetNegatives: Record<string, string>;
     /** The prompt writer's instructions: built-ins of writer-prompt.js and the user's own. */
     writerPresets: PresetStore;
 }
@@ -73,8 +77,9 @@ export interface MessageIdentity {
 }
 
 /** What was sent to Image Generation for a tag: the prompt with the cast's looks and the chat
- * style, the chat's seed (null: Image Generation's own), the negative prompt, and the size of a
- * shaped picture (none: Image Generation's own size). */
+ * style, the chat's seed (null: Image Generation's own), the negative prompt (the preset's,
+ * the chat's and the named characters' avoid texts; '' or missing: none of ours), and the size
+ * of a shaped picture (none: Image Generation's own size). */
 export interface Sent {
     prompt: string;
     seed: number | null;

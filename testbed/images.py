@@ -36,6 +36,11 @@ class ImageRequest:
     delay: float = 0.0  # the latency this request was given (fixed plus drawn)
     answered: float | None = None  # when its answer was ready to leave (after any `together` hold)
 
+    @property
+    def negative(self) -> str:
+        """The negative prompt the request carried (txt2img's `negative_prompt`; '' when none)."""
+        return str(self.body.get("negative_prompt") or "")
+
 
 @dataclass
 class ImageBehaviour:

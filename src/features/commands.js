@@ -74,7 +74,8 @@ export function registerCommands(deps) {
         namedArgumentList: [
             named({ name: 'name', description: t`who: a character of this chat (name or alias), or "persona" (default: the chat's character)`, typeList: [ARGUMENT_TYPE.STRING] }),
             named({ name: 'aliases', description: t`set the names they go by, separated by commas`, typeList: [ARGUMENT_TYPE.STRING] }),
-            named({ name: 'reset', description: t`true: remove the appearance and aliases set here (Image Generation's character prompt applies again)`, typeList: [ARGUMENT_TYPE.BOOLEAN] }),
+            named({ name: 'avoid', description: t`set what their pictures must not show (added to the negative prompt of pictures naming them; empty: nothing)`, typeList: [ARGUMENT_TYPE.STRING] }),
+            named({ name: 'reset', description: t`true: remove the appearance, aliases and avoid text set here (Image Generation's character prompt applies again)`, typeList: [ARGUMENT_TYPE.BOOLEAN] }),
         ],
         unnamedArgumentList: [unnamed({ description: t`the appearance to set (none: return the current one)`, typeList: [ARGUMENT_TYPE.STRING] })],
         helpString: `<div>${t`Gets or sets how a character of this chat looks in Inline Images pictures.`}</div>${example('/iig-appearance name=Seraphina long silver hair, green eyes')}`,
@@ -97,7 +98,8 @@ async function illustrate(deps, args, value) {
 }
 
 /**
- * `/iig-appearance name=Mara [text]`: read (no text) or set an appearance of the open chat's cast.
+ * `/iig-appearance name=Mara [avoid="..."] [text]`: read (no text) or set an appearance (and
+ * avoid text) of the open chat's cast.
  * @param {Record<string, any>} args @param {string} value
  */
 async function appearance(args, value) {
@@ -106,14 +108,16 @@ async function appearance(args, value) {
     if (!member) throw new Error(t`/iig-appearance: nobody called "${who}" is in this chat.`);
     const text = String(value ?? '').trim();
     if (flag(args.reset, false)) {
-        await saveLook(member, { appearance: '', aliases: [] });
+        await saveLook(member, { appearance: '', aliases: [], avoid: '' });
         return currentCast().find((m) => m.id === member.id)?.appearance ?? '';
     }
     const aliasesGiven = args.aliases !== undefined;
-    if (!text && !aliasesGiven) return member.appearance;
+    const avoidGiven = args.avoid !== undefined;
+    if (!text && !aliasesGiven && !avoidGiven) return member.appearance;
     const stored = await saveLook(member, {
         appearance: text || (member.source === 'image-generation' ? '' : member.appearance),
         aliases: aliasesGiven ? normaliseAliases(String(args.aliases)) : member.aliases,
+        ...(avoidGiven ? { avoid: String(args.avoid) } : {}),
     });
     return stored.appearance;
 }

@@ -2,19 +2,24 @@
 /**
  * Where the cast's looks live, and the chat's own style and seed.
  *
- * - A character's look is in its card: `data.extensions.inline_images = {appearance, aliases}`,
- *   written with SillyTavern's `writeExtensionField`, so it travels with an exported card.
+ * - A character's look is in its card: `data.extensions.inline_images = {appearance, aliases,
+ *   avoid}`, written with SillyTavern's `writeExtensionField`, so it travels with an exported
+ *   card. `avoid` is what their pictures must not show (added to the negative prompt).
  * - Without one, Image Generation's own "character-specific prompt prefix" for that character
  *   (`extensionSettings.sd.character_prompts[<avatar without extension>]`) is used.
  * - The user's persona: `extensionSettings.inlineImagesPersonas[<persona avatar>]`.
- * - The chat's style text and seed: `chatMetadata.inline_images`, saved with the chat through
- *   the one write path (the caller's `saveChat`).
+ * - The chat's style text, seed and negative: `chatMetadata.inline_images`, saved with the chat
+ *   through the one write path (the caller's `saveChat`).
+ * - Places and things: the looks lorebook (lorebook.js), matched like characters.
  */
 import { ctx } from '../st.js';
 import { log } from '../log.js';
-import { castBlock, composePromptReport, findMentions, presetStyle } from '../prompts/cast.js';
-import { defaultAliases, normaliseAliases, normaliseAppearance, normaliseChatStyle, readLook } from '../prompts/cast-text.js';
-import { selectedPreset } from '../prompts/presets.js';
+import { MAX_CAST, castBlock, composePromptReport, findMentions, presetStyle } from '../prompts/cast.js';
+import { defaultAliases, normaliseAliases, normaliseAppearance, normaliseAvoid, normaliseChatStyle, readLook } from '../prompts/cast-text.js';
+import { MAX_LORE_LOOKS } from '../prompts/lorebook.js';
+import { composeNegative, normaliseNegative } from '../prompts/negative.js';
+import { presetNegative, selectedPreset } from '../prompts/presets.js';
+import { lorebookLooks } from './lorebook.js';
 
 const CARD_KEY = 'inline_images';
 const PERSONAS_KEY = 'inlineImagesPersonas';
@@ -30,6 +35,7 @@ const CHAT_KEY = 'inline_images';
  * @property {string} appearance the one used (ours, else Image Generation's)
  * @property {string[]} aliases as the user set them ([] means the defaults)
  * @property {string[]} defaultAliases
+ * @property {string} avoid what their pictures must not show ('' = nothing)
  * @property {LookSource} source
  * @property {string} [description] the card's (or persona's) text, for Describe from card
  * @property {string} [personality]
@@ -58,7 +64,7 @@ function characterMember(character) {
     const source = own.appearance ? 'card' : fallback ? 'image-generation' : 'none';
     return {
         id: `char:${character.avatar}`, kind: 'character', name, avatar: character.avatar,
-        appearance: own.appearance || fallback, aliases: own.aliases, defaultAliases: defaultAliases(name), source,
+        appearance: own.appearance || fallback, aliases: own.aliases, defaultAliases: defaultAliases(name), avoid: own.avoid, source,
         description: String(character.description ?? character.data?.description ?? ''),
         personality: String(character.personality ?? ''), scenario: String(character.scenario ?? ''),
     };
@@ -79,7 +85,7 @@ function personaMember() {
     const own = readLook(store && typeof store === 'object' ? store[avatar] : undefined);
     return {
         id: `persona:${avatar}`, kind: 'persona', name, avatar,
-        appearance: own.appearance, aliases: own.aliases, defaultAliases: defaultAliases(name),
+        appearance: own.appearance, aliases: own.aliases, defaultAliases: defaultAliases(name), avoid: own.avoid,
         source: own.appearance ? 'persona' : 'none',
         description: String(c.powerUserSettings?.persona_description ?? ''),
     };
@@ -122,14 +128,18 @@ export function onLookSaved(listener) {
 
 /**
  * Save a member's look: a character's into its card, the persona's into the settings. A blank
- * appearance with no aliases removes our record (the fallback applies again).
- * @param {Member} member @param {{appearance: string, aliases: string | string[]}} look
- * @returns {Promise<{appearance: string, aliases: string[]}>} what was stored
+ * appearance with no aliases and no avoid text removes our record (the fallback applies again).
+ * @param {Member} member
+ * @param {{appearance: string, aliases: string | string[], avoid?: string}} look without avoid: the member's stays
+ * @returns {Promise<{appearance: string, aliases: string[], avoid: string}>} what was stored
  */
 export async function saveLook(member, look) {
     const c = ctx();
-    const value = { appearance: normaliseAppearance(look.appearance), aliases: normaliseAliases(look.aliases) };
-    const empty = !value.appearance && !value.aliases.length;
+    const value = {
+        appearance: normaliseAppearance(look.appearance), aliases: normaliseAliases(look.aliases),
+        avoid: normaliseAvoid(look.avoid ?? member.avoid),
+    };
+    const empty = !value.appearance && !value.aliases.length && !value.avoid;
     if (member.kind === 'persona') {
         const store = c.extensionSettings[PERSONAS_KEY];
         const next = store && typeof store === 'object' && !Array.isArray(store) ? { ...store } : {};
@@ -150,14 +160,14 @@ export async function saveLook(member, look) {
 }
 
 /**
- * The open chat's style text and seed.
- * @returns {{style: string, seed: number | null}}
+ * The open chat's style text, seed and negative prompt.
+ * @returns {{style: string, seed: number | null, negative: string}}
  */
 export function chatLook() {
     const raw = ctx().chatMetadata?.[CHAT_KEY];
     const value = raw && typeof raw === 'object' ? raw : {};
     const seed = Number.isSafeInteger(value.seed) && value.seed >= 0 ? value.seed : null;
-    return { style: normaliseChatStyle(value.style), seed };
+    return { style: normaliseChatStyle(value.style), seed, negative: normaliseNegative(value.negative) };
 }
 
 /**
@@ -173,15 +183,16 @@ export function parseSeed(text) {
 }
 
 /**
- * Set the open chat's style and seed in its metadata (the caller saves the chat).
- * @param {{style: string, seed: number | null}} look
+ * Set the open chat's style, seed and negative in its metadata (the caller saves the chat).
+ * @param {{style: string, seed: number | null, negative?: string}} look without negative: the chat's stays
  */
 export function setChatLook(look) {
     const meta = ctx().chatMetadata;
     if (!meta || typeof meta !== 'object') throw new Error('no chat is open');
     const style = normaliseChatStyle(look.style);
-    if (!style && look.seed === null) delete meta[CHAT_KEY];
-    else meta[CHAT_KEY] = { style, ...(look.seed === null ? {} : { seed: look.seed }) };
+    const negative = normaliseNegative(look.negative ?? chatLook().negative);
+    if (!style && look.seed === null && !negative) delete meta[CHAT_KEY];
+    else meta[CHAT_KEY] = { style, ...(look.seed === null ? {} : { seed: look.seed }), ...(negative ? { negative } : {}) };
     return chatLook();
 }
 
@@ -189,24 +200,32 @@ export function setChatLook(look) {
 const styleOf = (presets) => presetStyle(selectedPreset(presets));
 
 /**
- * The `{{cast}}` text for the open chat and the selected preset ('' when nobody has a look).
+ * The `{{cast}}` text for the open chat and the selected preset ('' when nobody and nothing
+ * has a look): the cast's looks, then the looks lorebook's places and things.
  * @param {import('../prompts/presets.js').PresetStore} presets
  */
 export function castForPrompt(presets) {
-    return castBlock(currentCast(), { style: styleOf(presets) });
+    return castBlock(currentCast(), { style: styleOf(presets), lore: lorebookLooks() });
 }
 
 /**
  * What goes to Image Generation for a tag's prompt in the open chat: the looks of the members
- * it names and the chat style added, and the chat's seed.
+ * and of the lorebook's places and things it names (in order of mention) and the chat style
+ * added; the chat's seed; and the negative prompt: the selected preset's, the chat's, then the
+ * avoid texts of the members it names ('' when none).
  * @param {string} prompt @param {import('../prompts/presets.js').PresetStore} presets
- * @returns {{prompt: string, seed: number | null}}
+ * @param {Readonly<Record<string, string>>} [presetNegatives] custom presets' negatives (Settings.presetNegatives)
+ * @returns {{prompt: string, seed: number | null, negative: string}}
  */
-export function composeForCast(prompt, presets) {
+export function composeForCast(prompt, presets, presetNegatives = {}) {
     const look = chatLook();
-    const report = composePromptReport(prompt, findMentions(prompt, currentCast()), { style: styleOf(presets), chatStyle: look.style });
+    // Characters first: an alias a character shares with a lorebook entry is the character's.
+    const named = findMentions(prompt, [...currentCast().slice(0, MAX_CAST), ...lorebookLooks()], MAX_CAST + MAX_LORE_LOOKS);
+    const report = composePromptReport(prompt, named, { style: styleOf(presets), chatStyle: look.style });
     if (report.added.length || report.shortened) log.debug(`looks of ${report.added.join(', ')} added to "${prompt}"`);
-    return { prompt: report.prompt, seed: look.seed };
+    const avoid = named.map((m) => ('avoid' in m ? m.avoid : ''));
+    const negative = composeNegative([presetNegative(presets, selectedPreset(presets).name, presetNegatives), look.negative, ...avoid]);
+    return { prompt: report.prompt, seed: look.seed, negative };
 }
 
 /**

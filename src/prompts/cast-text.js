@@ -15,6 +15,8 @@ export const MAX_ALIASES = 10;
 export const MAX_ALIAS_CHARS = 60;
 export const MAX_NAME_CHARS = 80;
 export const MAX_APPEARANCE_CHARS = 400;
+/** A character's "avoid" text (what their pictures must not show): bounded like a look. */
+export const MAX_AVOID_CHARS = 400;
 const MAX_CHAT_STYLE_CHARS = 300;
 /** At most this much of a card's text goes into the Describe request. */
 const MAX_DESCRIBE_SOURCE_CHARS = 6000;
@@ -63,6 +65,11 @@ export function normaliseAppearance(text, max = MAX_APPEARANCE_CHARS) {
 /** The chat's picture style, like a look but shorter: it goes into every prompt. @param {unknown} text */
 export function normaliseChatStyle(text) {
     return normaliseAppearance(text, MAX_CHAT_STYLE_CHARS);
+}
+
+/** A character's avoid text: negative-prompt words, one bounded line. @param {unknown} text */
+export function normaliseAvoid(text) {
+    return normaliseAppearance(text, MAX_AVOID_CHARS);
 }
 
 /** A name as the cast block and the prose clauses show it. @param {unknown} name */
@@ -117,13 +124,14 @@ export function defaultAliases(name) {
 /**
  * What a card's `data.extensions.inline_images` (or a persona's record) holds, repaired:
  * anything unreadable reads as empty, never throws.
- * @param {unknown} raw @returns {{appearance: string, aliases: string[]}}
+ * @param {unknown} raw @returns {{appearance: string, aliases: string[], avoid: string}}
  */
 export function readLook(raw) {
     const value = raw && typeof raw === 'object' && !Array.isArray(raw) ? /** @type {Record<string, unknown>} */ (raw) : {};
     return {
         appearance: typeof value.appearance === 'string' ? normaliseAppearance(value.appearance) : '',
         aliases: normaliseAliases(value.aliases),
+        avoid: typeof value.avoid === 'string' ? normaliseAvoid(value.avoid) : '',
     };
 }
 

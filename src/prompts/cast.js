@@ -26,8 +26,8 @@ import { cleanName, defaultAliases, fold, normaliseAliases, normaliseAppearance,
  * @property {Array<{id: string, reason: 'no-appearance' | 'in-prompt' | 'no-room'}>} skipped
  */
 
-/** Members after this many are ignored by findMentions and castBlock. */
-const MAX_CAST = 32;
+/** Members after this many are ignored by findMentions (unless told otherwise) and castBlock. */
+export const MAX_CAST = 32;
 /** Only this much of a prompt is scanned for mentions (tag prompts are at most 2000). */
 const MAX_SCAN_CHARS = 10_000;
 /** Default bound on a composed prompt; below a tag's MAX_PROMPT_CHARS (2000). */
@@ -78,19 +78,21 @@ const joins = (ch) => ch !== '' && WORD_CHAR.test(ch) && !SPACELESS.test(ch);
  * longest that fits wins and the text it covers is not read again, so "Mara Quinn" names only
  * the member with that alias, not also the one called "Mara" or "Quinn".
  *
- * Work is bounded: MAX_SCAN_CHARS of prompt, MAX_CAST members, MAX_ALIASES of MAX_ALIAS_CHARS
- * each; at each position only the aliases starting with that character are tried.
+ * Work is bounded: MAX_SCAN_CHARS of prompt, maxMembers members (MAX_CAST unless the caller
+ * adds a lorebook's looks), MAX_ALIASES of MAX_ALIAS_CHARS each; at each position only the
+ * aliases starting with that character are tried.
  * @template {CastMember} M
- * @param {string} prompt @param {readonly M[]} cast @returns {M[]}
+ * @param {string} prompt @param {readonly M[]} cast @param {number} [maxMembers]
+ * @returns {M[]}
  */
-export function findMentions(prompt, cast) {
+export function findMentions(prompt, cast, maxMembers = MAX_CAST) {
     if (!Array.isArray(cast) || typeof prompt !== 'string' || !prompt) return [];
     // By first code unit, then by length: at a position, each alias length costs one lookup of
     // one slice, however many aliases there are (a startsWith per alias was 2 s on 10 kB).
     /** @type {Map<string, {lengths: number[], anyEdgeFree: boolean, byLength: Map<number, Map<string, {member: M, startJoins: boolean, endJoins: boolean}>>}>} */
     const table = new Map();
     const ids = new Set();
-    for (const member of cast.slice(0, MAX_CAST)) {
+    for (const member of cast.slice(0, maxMembers)) {
         if (!member || ids.has(member.id)) continue;
         ids.add(member.id);
         for (const alias of aliasesOf(member)) {
@@ -224,33 +226,72 @@ export function composePromptReport(prompt, mentioned, { style, chatStyle = '', 
     return report;
 }
 
+/** At most this many places and things, in this much text, go into the `{{cast}}` block. */
+export const MAX_LORE_LINES = 20;
+export const MAX_LORE_BLOCK_CHARS = 1500;
+/** Room kept for places and things when there are some, however many characters have looks. */
+const LORE_RESERVE_CHARS = 800;
+
+const ASK = {
+    prose: 'When one of them is in a picture, name them in its prompt and describe them with the look given here, so they look the same in every picture.',
+    tags: 'When one of them is in a picture, write their name as a tag in its prompt, followed by the tags given here for them, so they look the same in every picture.',
+};
+const LORE_ASK = {
+    prose: 'When one of these places or things is in a picture, name it in its prompt and describe it with the look given here.',
+    tags: 'When one of these places or things is in a picture, write its name as a tag in its prompt, followed by the tags given here for it.',
+};
+
 /**
- * The text for a preset's `{{cast}}`: '' when no member has a look; else a line per member with
- * one ("- Name: look", members in the given order while the block stays within
- * MAX_CAST_BLOCK_CHARS) between a heading and one sentence asking the model to name who is in
- * each picture and keep their look. Names and looks are single lines, bounded, with `"` made
- * `'` so a model copying them cannot break the tag.
- * @param {ReadonlyArray<CastMember>} cast @param {{style: PromptStyle}} options
+ * "- Name: look" lines for those with both, in order, while they fit in `room` characters (with
+ * a line break each) and number at most `max`. Names and looks are single bounded lines with
+ * `"` made `'`, so a model copying them cannot break the tag.
+ * @param {ReadonlyArray<CastMember>} list @param {number} room @param {number} max
  */
-export function castBlock(cast, { style }) {
-    checkStyle(style);
-    const head = 'These characters may appear in the pictures:';
-    const ask = style === 'tags'
-        ? 'When one of them is in a picture, write their name as a tag in its prompt, followed by the tags given here for them, so they look the same in every picture.'
-        : 'When one of them is in a picture, name them in its prompt and describe them with the look given here, so they look the same in every picture.';
+function lookLines(list, room, max) {
     /** @type {string[]} */
     const lines = [];
-    let size = head.length + ask.length + 2;
-    for (const member of Array.isArray(cast) ? cast.slice(0, MAX_CAST) : []) {
+    let size = 0;
+    for (const member of list) {
         const look = normaliseAppearance(member?.appearance).replace(/"/g, "'");
         const name = cleanName(member?.name).replace(/"/g, "'");
         if (!look || !name) continue;
         const line = `- ${name}: ${look}`;
-        if (size + line.length + 1 > MAX_CAST_BLOCK_CHARS) break;
+        if (lines.length === max || size + line.length + 1 > room) break;
         lines.push(line);
         size += line.length + 1;
     }
-    return lines.length ? [head, ...lines, ask].join('\n') : '';
+    return lines;
+}
+
+/**
+ * The text for a preset's `{{cast}}`: '' when no member and no lorebook entry has a look. Else
+ * a line per member with one ("- Name: look", in the given order) under a heading, then the
+ * looks lorebook's places and things under theirs (at most MAX_LORE_LINES in
+ * MAX_LORE_BLOCK_CHARS, so a big lorebook does not flood the instructions), then a sentence
+ * for each part asking the model to name who or what is in each picture and keep the look. The
+ * whole stays within MAX_CAST_BLOCK_CHARS.
+ * @param {ReadonlyArray<CastMember>} cast
+ * @param {{style: PromptStyle, lore?: ReadonlyArray<CastMember>}} options
+ */
+export function castBlock(cast, { style, lore = [] }) {
+    checkStyle(style);
+    const head = 'These characters may appear in the pictures:';
+    const loreHead = 'These places and things may appear in the pictures:';
+    const members = Array.isArray(cast) ? cast.slice(0, MAX_CAST) : [];
+    const places = Array.isArray(lore) ? lore : [];
+    const wanted = lookLines(places, MAX_LORE_BLOCK_CHARS, MAX_LORE_LINES);
+    const reserve = wanted.length ? loreHead.length + LORE_ASK[style].length + 2 + Math.min(LORE_RESERVE_CHARS, wanted.join('\n').length + 1) : 0;
+    const loreFixed = loreHead.length + LORE_ASK[style].length + 2;
+    const people = lookLines(members, MAX_CAST_BLOCK_CHARS - head.length - ASK[style].length - 2 - reserve, MAX_CAST);
+    const used = people.length ? head.length + ASK[style].length + 2 + people.join('\n').length + 1 : 0;
+    const things = lookLines(places, Math.min(MAX_LORE_BLOCK_CHARS, MAX_CAST_BLOCK_CHARS - used - loreFixed), MAX_LORE_LINES);
+    /** @type {string[]} */
+    const out = [];
+    if (people.length) out.push(head, ...people);
+    if (things.length) out.push(loreHead, ...things);
+    if (people.length) out.push(ASK[style]);
+    if (things.length) out.push(LORE_ASK[style]);
+    return out.join('\n');
 }
 
 /**

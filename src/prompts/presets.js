@@ -75,13 +75,17 @@ ${CLOSING}`;
  * A kind of presets is its list of built-ins: the meta-prompt's (PREDEFINED, the default
  * everywhere below) or the prompt writer's (prompt-writer-request.js). Each function takes it
  * last. `descriptionKey` is the description's i18n key (the drawer shows it translated).
- * @typedef {ReadonlyArray<Readonly<{name: string, description: string, descriptionKey: string, text: string}>>} Builtins
+ * `negative` is a built-in's default negative prompt for its model family (none: '').
+ * @typedef {ReadonlyArray<Readonly<{name: string, description: string, descriptionKey: string, text: string, negative?: string}>>} Builtins
  */
+
+/** NovelAI's usual negative prompt (Undesired Content), the NAI preset's default negative. */
+export const NAI_NEGATIVE = 'lowres, bad anatomy, bad hands, text, error, missing fingers, extra digit, fewer digits, cropped, worst quality, low quality, jpeg artifacts, signature, watermark, blurry';
 
 /** @type {Builtins} */
 export const PREDEFINED = Object.freeze([
     Object.freeze({ name: DEFAULT_PRESET, descriptionKey: 'iig_preset_desc_default', description: 'Plain visual descriptions that work with any image model.', text: DEFAULT_META_PROMPT }),
-    Object.freeze({ name: 'NAI 4.5 Full', descriptionKey: 'iig_preset_desc_nai', description: "Danbooru-style tags tuned for NovelAI Diffusion V4.5 (Full), with each character's tags grouped together.", text: NAI_TEXT }),
+    Object.freeze({ name: 'NAI 4.5 Full', descriptionKey: 'iig_preset_desc_nai', description: "Danbooru-style tags tuned for NovelAI Diffusion V4.5 (Full), with each character's tags grouped together.", text: NAI_TEXT, negative: NAI_NEGATIVE }),
     Object.freeze({ name: 'Natural language (FLUX, SDXL, DALL-E)', descriptionKey: 'iig_preset_desc_natural', description: 'One or two descriptive sentences for models that read prose, such as FLUX, SDXL and DALL-E.', text: NATURAL_TEXT }),
 ]);
 
@@ -215,6 +219,20 @@ export function getPreset(store, name, builtins = PREDEFINED) {
 /** @param {PresetStore} store @param {Builtins} [builtins] @returns {PresetEntry} */
 export function selectedPreset(store, builtins = PREDEFINED) {
     return getPreset(store, store?.selected, builtins) ?? /** @type {PresetEntry} */ (getPreset(store, DEFAULT_PRESET, builtins));
+}
+
+/**
+ * The negative prompt that goes with a preset: a built-in's default, a custom preset's own from
+ * `negatives` (custom preset name -> text, kept beside the store); '' when it has none.
+ * @param {PresetStore} store @param {string} name @param {Readonly<Record<string, unknown>>} [negatives]
+ * @param {Builtins} [builtins] @returns {string}
+ */
+export function presetNegative(store, name, negatives = {}, builtins = PREDEFINED) {
+    const builtIn = builtins.find((p) => key(p.name) === key(name));
+    if (builtIn) return builtIn.negative ?? '';
+    const own = customName(store, name);
+    const found = own === null ? undefined : Object.entries(negatives ?? {}).find(([n]) => key(n) === key(own));
+    return typeof found?.[1] === 'string' ? found[1] : '';
 }
 
 /** @param {PresetStore} store @param {Array<[string, string]>} entries @param {string} [selected] @returns {PresetStore} */

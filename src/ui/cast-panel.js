@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * The drawer's Characters section: the open chat's cast (its character or the group's
- * members, and the persona) with their appearance and aliases, where the appearance comes
- * from, Describe from card and Save; and this chat's style text and seed. It follows chat,
+ * members, and the persona) with their appearance, aliases and avoid text, where the
+ * appearance comes from, Describe from card and Save; and this chat's style text, seed and
+ * negative prompt (the looks lorebook is lore-panel.js). It follows chat,
  * character, group and persona changes, without throwing away what the user is typing.
  * Also the `/iig-appearance` command, for STscript.
  *
@@ -16,7 +17,7 @@ import { selectedPreset } from '../prompts/presets.js';
 import { chatLook, currentCast, onLookSaved, parseSeed, saveLook, setChatLook } from '../features/looks.js';
 
 /** @typedef {import('../features/looks.js').Member} Member */
-/** @typedef {Map<string, {appearance: string, aliases: string}>} Drafts unsaved edits per member id, kept across re-renders */
+/** @typedef {Map<string, {appearance: string, aliases: string, avoid: string}>} Drafts unsaved edits per member id, kept across re-renders */
 
 /** @param {import('../features/looks.js').LookSource} source */
 function sourceLabel(source) {
@@ -80,9 +81,12 @@ function memberRow(member, { drafts, style, saved }) {
     aliases.placeholder = member.defaultAliases.join(', ');
     aliases.title = tk('iig_aliases_help', 'Names they go by in prompts, separated by commas (empty: the full name and its first word)');
     aliases.value = draft?.aliases ?? member.aliases.join(', ');
-    const remember = () => drafts.set(member.id, { appearance: appearance.value, aliases: aliases.value });
-    appearance.addEventListener('input', remember);
-    aliases.addEventListener('input', remember);
+    const avoid = make('input', 'text_pole iig-member-avoid');
+    avoid.placeholder = tk('iig_avoid_placeholder', 'Avoid (negative prompt): hat, glasses');
+    avoid.title = tk('iig_avoid_help', 'Added to the negative prompt of every picture whose prompt names them');
+    avoid.value = draft?.avoid ?? member.avoid;
+    const remember = () => drafts.set(member.id, { appearance: appearance.value, aliases: aliases.value, avoid: avoid.value });
+    for (const field of [appearance, aliases, avoid]) field.addEventListener('input', remember);
 
     const buttons = make('div', 'flex-container');
     const describe = make('div', 'menu_button iig-member-describe');
@@ -106,7 +110,7 @@ function memberRow(member, { drafts, style, saved }) {
     });
     save.addEventListener('click', async () => {
         try {
-            await saveLook(member, { appearance: appearance.value, aliases: normaliseAliases(aliases.value) });
+            await saveLook(member, { appearance: appearance.value, aliases: normaliseAliases(aliases.value), avoid: avoid.value });
             drafts.delete(member.id);
             toast(t`Saved the appearance of ${member.name}.`, 'success');
         } catch (error) {
@@ -114,23 +118,26 @@ function memberRow(member, { drafts, style, saved }) {
         }
         saved();
     });
-    box.append(head, appearance, aliases, buttons);
+    box.append(head, appearance, aliases, avoid, buttons);
     return box;
 }
 
 /**
- * The chat's style and seed fields: shown from the chat's metadata, saved with the chat.
- * @param {HTMLInputElement} styleInput @param {HTMLInputElement} seedInput @param {() => Promise<boolean>} saveChat
+ * The chat's style, seed and negative fields: shown from the chat's metadata, saved with the chat.
+ * @param {{style: HTMLInputElement, seed: HTMLInputElement, negative: HTMLInputElement}} fields
+ * @param {() => Promise<boolean>} saveChat
  * @returns {() => void} shows the open chat's values (not in a field the user is typing in)
  */
-function bindChatLook(styleInput, seedInput, saveChat) {
+function bindChatLook(fields, saveChat) {
+    const { style: styleInput, seed: seedInput, negative: negativeInput } = fields;
     const show = (/** @type {boolean} */ force) => {
         const look = chatLook();
         const open = Boolean(ctx().getCurrentChatId?.());
-        styleInput.disabled = !open;
-        seedInput.disabled = !open;
-        if (force || document.activeElement !== styleInput) styleInput.value = look.style;
-        if (force || document.activeElement !== seedInput) seedInput.value = look.seed === null ? '' : String(look.seed);
+        const values = { style: look.style, seed: look.seed === null ? '' : String(look.seed), negative: look.negative };
+        for (const [key, input] of Object.entries(fields)) {
+            input.disabled = !open;
+            if (force || document.activeElement !== input) input.value = values[/** @type {keyof typeof values} */ (key)];
+        }
     };
     const save = async () => {
         const parsed = parseSeed(seedInput.value);
@@ -140,36 +147,36 @@ function bindChatLook(styleInput, seedInput, saveChat) {
             return;
         }
         try {
-            setChatLook({ style: styleInput.value, seed: parsed.seed });
+            setChatLook({ style: styleInput.value, seed: parsed.seed, negative: negativeInput.value });
         } catch {
-            toast(t`Open a chat first: the style and seed belong to a chat.`, 'warning');
+            toast(t`Open a chat first: the style, seed and negative prompt belong to a chat.`, 'warning');
             return;
         }
         show(true);
-        if (!(await saveChat())) log.warn('the chat style and seed were set but the chat was not saved yet');
+        if (!(await saveChat())) log.warn('the chat style, seed and negative were set but the chat was not saved yet');
     };
-    styleInput.addEventListener('change', () => void save());
-    seedInput.addEventListener('change', () => void save());
+    for (const input of Object.values(fields)) input.addEventListener('change', () => void save());
     return () => show(false);
 }
 
 /**
  * @param {HTMLElement} root the rendered template
  * @param {{presets: () => import('../prompts/presets.js').PresetStore, saveChat: () => Promise<boolean>}} deps
- *   saveChat: save the open chat through the one write path (for the chat's style and seed)
+ *   saveChat: save the open chat through the one write path (for the chat's style, seed and negative)
  */
 export function bindCastPanel(root, deps) {
     const list = /** @type {HTMLElement|null} */ (root.querySelector('#inline_images_cast'));
     const styleInput = /** @type {HTMLInputElement|null} */ (root.querySelector('#inline_images_chat_style'));
     const seedInput = /** @type {HTMLInputElement|null} */ (root.querySelector('#inline_images_chat_seed'));
-    if (!list || !styleInput || !seedInput) {
+    const negativeInput = /** @type {HTMLInputElement|null} */ (root.querySelector('#inline_images_chat_negative'));
+    if (!list || !styleInput || !seedInput || !negativeInput) {
         log.warn('the Characters section is missing from the drawer');
         return { refresh: () => {} };
     }
     /** @type {Drafts} */
     const drafts = new Map();
     const rowDeps = { drafts, style: () => presetStyle(selectedPreset(deps.presets())), saved: () => refresh(true) };
-    const showChatLook = bindChatLook(styleInput, seedInput, deps.saveChat);
+    const showChatLook = bindChatLook({ style: styleInput, seed: seedInput, negative: negativeInput }, deps.saveChat);
 
     let shown = '';
     /** @param {boolean} [force] also when the user is in one of the fields */

@@ -9,6 +9,7 @@ import { bindSections } from './sections.js';
 import { bindPanel } from './panel.js';
 import { bindPresets } from './presets-panel.js';
 import { bindCastPanel } from './cast-panel.js';
+import { bindLorePanel } from './lore-panel.js';
 import { WRITER_PREDEFINED } from '../prompts/prompt-writer-request.js';
 
 /**
@@ -37,15 +38,19 @@ export async function mountDrawer(deps) {
     root.querySelector('#inline_images_check')?.addEventListener('click', deps.check);
     bindProfiles(root);
     if (deps.budget) bindToday(root, deps.budget);
-    const presets = bindPresets(root, { get: () => settings().presets, save: (store) => save({ ...settings(), presets: store }) });
+    const presets = bindPresets(root, { get: () => settings().presets, save: (store) => save({ ...settings(), presets: store }) }, {
+        negatives: { get: () => settings().presetNegatives, save: (negatives) => save({ ...settings(), presetNegatives: negatives }) },
+    });
     const writerPresets = bindPresets(root, { get: () => settings().writerPresets, save: (store) => save({ ...settings(), writerPresets: store }) },
         { prefix: 'inline_images_writer_preset', builtins: WRITER_PREDEFINED });
     bindCastPanel(root, { presets: () => settings().presets, saveChat: deps.saveChat });
+    const lore = bindLorePanel(root, { settings, save });
     // Reset keeps presets but may change what the panel shows; keep both parts in step.
     root.querySelector('#inline_images_reset')?.addEventListener('click', () => {
         presets.refresh();
         writerPresets.refresh();
         panel.refresh();
+        lore.refresh();
     });
 }
 

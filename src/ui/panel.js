@@ -44,7 +44,8 @@ export function bindPanel(root, store) {
 
     root.querySelector('#inline_images_reset')?.addEventListener('click', () => {
         // Custom presets are the user's writing: reset keeps them (and the selection).
-        store.save({ ...store.get(), ...defaultSettings(), presets: store.get().presets, writerPresets: store.get().writerPresets });
+        const { presets, writerPresets, presetNegatives } = store.get();
+        store.save({ ...store.get(), ...defaultSettings(), presets, writerPresets, presetNegatives });
         show();
     });
     show();

@@ -371,8 +371,8 @@ test('the Describe request carries the card and asks for the preset\'s form', ()
 });
 
 test('a card field is read forgivingly', () => {
-    assert.deepEqual(readLook({ appearance: ' red\nhair ', aliases: 'Mara, Mara' }), { appearance: 'red, hair', aliases: ['Mara'] });
-    for (const junk of [null, undefined, 'text', [1, 2], { appearance: 5, aliases: { a: 1 } }]) {
-        assert.deepEqual(readLook(junk), { appearance: '', aliases: [] }, JSON.stringify(junk));
+    assert.deepEqual(readLook({ appearance: ' red\nhair ', aliases: 'Mara, Mara', avoid: 'hat\nglasses' }), { appearance: 'red, hair', aliases: ['Mara'], avoid: 'hat, glasses' });
+    for (const junk of [null, undefined, 'text', [1, 2], { appearance: 5, aliases: { a: 1 }, avoid: ['x'] }]) {
+        assert.deepEqual(readLook(junk), { appearance: '', aliases: [], avoid: '' }, JSON.stringify(junk));
     }
 });
