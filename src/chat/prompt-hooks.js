@@ -11,6 +11,7 @@ import { injectMetaPrompt } from '../prompts/metaprompt.js';
 import { buildMetaPrompt } from '../prompts/presets.js';
 import { castForPrompt } from '../features/looks.js';
 import { GenerationTracker } from './generation.js';
+import { TokenWarmer } from './token-warm.js';
 
 /** Extension prompt key for text-completion APIs (chat completion uses the prompt event). */
 const EXT_PROMPT_KEY = 'inline_images_meta';
@@ -26,6 +27,7 @@ export class PromptHooks {
      */
     constructor(deps) {
         this.deps = deps;
+        this.warmer = new TokenWarmer();
         /** Bound once: the same function must be the prompt event's last listener. */
         this.promptReady = this.promptReady.bind(this);
         this.interceptor = this.interceptor.bind(this);
@@ -41,6 +43,8 @@ export class PromptHooks {
     /** CHAT_COMPLETION_PROMPT_READY: prune our images, add the meta-prompt last. @param {{chat: any[], dryRun: boolean}} data */
     promptReady(data) {
         if (!Array.isArray(data?.chat)) return;
+        // A dry run counted the messages with our pictures; Send will count them without.
+        if (data.dryRun) this.warmer.dryRun(data.chat);
         pruneChatCompletion(data.chat);
         if (!this.deps.settings().enabled || !this.deps.tracker.claimInjection(Boolean(data.dryRun))) return;
         // We are the event's last listener (re-asserted at every GENERATION_STARTED), so nothing

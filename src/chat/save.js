@@ -87,8 +87,14 @@ export class ChatSaver {
      * @returns {Promise<boolean>}
      */
     async saveNow() {
-        const request = buildSaveRequest();
-        if (!request) return false;
+        // Only the snapshot is taken here, inside the reply's MESSAGE_RECEIVED: copying the
+        // list of messages is cheap; turning the whole chat into JSON is not, and it waits for
+        // the next task, off the path by which SillyTavern finishes the reply. The snapshot
+        // holds the messages themselves, so a chat switched meanwhile does not change it.
+        const snapshot = captureSave();
+        if (!snapshot) return false;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const request = toRequest(snapshot);
         try {
             const response = await (this.deps.fetch ?? fetch)(request.url, request.init);
             return response.ok;
@@ -136,7 +142,8 @@ export class ChatSaver {
         }
         this.waiting.delete(openId);
         // From here to the request, nothing is awaited: the snapshot is of the chat just checked.
-        const request = buildSaveRequest();
+        const snapshot = captureSave();
+        const request = snapshot && toRequest(snapshot);
         if (!request) {
             for (const resolve of list) resolve(false);
             return;
@@ -163,11 +170,12 @@ export class ChatSaver {
 }
 
 /**
- * The request SillyTavern itself sends to save the open chat (script.js `saveChat`,
- * group-chats.js `saveGroupChat`), built from the state of this instant.
- * @returns {{url: string, init: RequestInit} | null}
+ * What SillyTavern itself sends to save the open chat (script.js `saveChat`, group-chats.js
+ * `saveGroupChat`), taken at this instant: the messages (the same objects), not yet JSON.
+ * @typedef {{url: string, headers: any, body: Record<string, unknown>}} SaveSnapshot
+ * @returns {SaveSnapshot | null}
  */
-function buildSaveRequest() {
+function captureSave() {
     const c = ctx();
     const header = { chat_metadata: { ...c.chatMetadata }, user_name: 'unused', character_name: 'unused' };
     const chat = [header, ...c.chat];
@@ -175,15 +183,14 @@ function buildSaveRequest() {
     if (c.groupId) {
         const group = c.groups?.find((/** @type {any} */ g) => g.id == c.groupId);
         if (!group?.chat_id) return null;
-        return { url: '/api/chats/group/save', init: { method: 'POST', headers, body: JSON.stringify({ id: group.chat_id, chat, force: false }) } };
+        return { url: '/api/chats/group/save', headers, body: { id: group.chat_id, chat, force: false } };
     }
     const character = c.characters?.[c.characterId];
     if (!character?.chat || !character.avatar) return null;
-    return {
-        url: '/api/chats/save',
-        init: {
-            method: 'POST', headers, cache: 'no-cache',
-            body: JSON.stringify({ ch_name: character.name, file_name: character.chat, chat, avatar_url: character.avatar, force: false }),
-        },
-    };
+    return { url: '/api/chats/save', headers, body: { ch_name: character.name, file_name: character.chat, chat, avatar_url: character.avatar, force: false } };
+}
+
+/** @param {SaveSnapshot} snapshot @returns {{url: string, init: RequestInit}} */
+function toRequest({ url, headers, body }) {
+    return { url, init: { method: 'POST', headers, cache: 'no-cache', body: JSON.stringify(body) } };
 }

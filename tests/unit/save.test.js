@@ -93,3 +93,20 @@ test('a failed save reports false, so the caller keeps its change', async () => 
     const saver = new ChatSaver({ fetch: async () => /** @type {any} */ ({ ok: false, status: 400, json: async () => ({ error: 'integrity' }) }) });
     assert.equal(await saver.request('Sera - 1'), false);
 });
+
+test('the early save of a reply is the chat as it was when the reply arrived, even if another chat opens at once', async () => {
+    const { state, requests, fetch } = stage();
+    const saver = new ChatSaver({ fetch });
+    state.chat.push({ mes: 'the reply' });
+    const reply = state.chat;
+    const saved = saver.saveNow();
+    // SillyTavern opens another chat right away: it empties the array and loads the new one.
+    state.chatId = 'Sera - 2';
+    state.characters[0].chat = 'Sera - 2';
+    reply.splice(0, reply.length, { mes: 'another chat' });
+    assert.equal(requests.length, 0, 'the JSON is made in the next task, not inside the listener');
+    assert.equal(await saved, true);
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0].body.file_name, 'Sera - 1');
+    assert.deepEqual(requests[0].body.chat.slice(1), [{ mes: 'hello' }, { mes: 'the reply' }]);
+});

@@ -1,0 +1,99 @@
+// @ts-check
+/**
+ * SillyTavern counts the tokens of every history message when it builds a chat-completion
+ * prompt, one message after another, each a server request unless its count is cached, and it
+ * counts what our generate interceptor left: the text without our pictures. The counts it caches
+ * between replies (its prompt manager's dry runs, after a chat opens and after each reply) are
+ * of the text with them, since dry runs skip the interceptors. So without help, every
+ * illustrated message would miss the cache at Send, adding its request to the time before the
+ * reply starts: one for the last reply, every illustrated message after a chat opens.
+ *
+ * TokenWarmer fills the cache in idle time with the counts Send will ask for: it takes the
+ * messages of each dry run's prompt (exactly what SillyTavern counted: role, content with the
+ * name prefix and macros applied, and name), prunes our pictures from them and counts them with
+ * SillyTavern's own function, which stores each count under the key Send will look up.
+ * Text-completion prompts have no dry run; there a pruned line is counted at its first Send.
+ */
+import { ctx } from '../st.js';
+import { log } from '../log.js';
+import { pruneText } from '../format/prune.js';
+
+// SillyTavern's tokenizers.js: src/chat/ -> src/ -> extension folder -> third-party -> extensions -> scripts/
+const TOKENIZERS_URL = new URL('../../../../../tokenizers.js', import.meta.url).href;
+
+/** @typedef {{role: string, content: string, name?: string}} Counted */
+/** @typedef {(message: Counted) => Promise<number>} CountFn */
+
+/** @type {Promise<CountFn | null> | null} */
+let counting = null;
+/** SillyTavern's countTokensOpenAIAsync (not in getContext()), or null where it cannot be had. */
+function countFunction() {
+    counting ??= import(/* webpackIgnore: true */ TOKENIZERS_URL)
+        .then((module) => (typeof module.countTokensOpenAIAsync === 'function' ? module.countTokensOpenAIAsync : null))
+        .catch((error) => {
+            log.warn('cannot reach SillyTavern\'s token counter; prompts may be built more slowly in illustrated chats', error);
+            return null;
+        });
+    return counting;
+}
+
+/**
+ * The messages of a prompt whose count at Send will differ from the one SillyTavern has: those
+ * holding our pictures, as Send will count them (the same keys, in the same order, since the
+ * cache key is the JSON of the object).
+ * @param {unknown[]} chat a CHAT_COMPLETION_PROMPT_READY prompt @returns {Counted[]}
+ */
+export function prunedForCount(chat) {
+    /** @type {Counted[]} */
+    const out = [];
+    for (const message of Array.isArray(chat) ? chat : []) {
+        const m = /** @type {any} */ (message);
+        if (!m || typeof m.role !== 'string' || typeof m.content !== 'string' || !m.content.includes('data-iig')) continue;
+        const content = pruneText(m.content);
+        if (content === m.content || !content) continue;
+        out.push({ role: m.role, content });
+        if (typeof m.name === 'string' && m.name) out.push({ role: m.role, content, name: m.name });
+    }
+    return out;
+}
+
+/** Run `work` when the page is idle (or soon, where it cannot tell). @param {() => void} work */
+const whenIdle = (work) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(work, { timeout: 2000 }) : setTimeout(work, 50));
+
+export class TokenWarmer {
+    constructor() {
+        /** The latest dry run's messages still to count, and the chat they belong to. @type {{chatId: string, messages: Counted[]} | null} */
+        this.pending = null;
+        this.running = false;
+    }
+
+    /** A dry run's prompt is ready (before we prune it). @param {unknown[]} chat */
+    dryRun(chat) {
+        const messages = prunedForCount(chat);
+        if (!messages.length) return;
+        this.pending = { chatId: String(ctx().getCurrentChatId?.() ?? ''), messages };
+        if (!this.running) whenIdle(() => void this.run());
+    }
+
+    /** Count the pending messages one at a time, for as long as their chat is open. */
+    async run() {
+        if (this.running) return;
+        this.running = true;
+        try {
+            const count = await countFunction();
+            while (count && this.pending) {
+                const { chatId, messages } = this.pending;
+                this.pending = null;
+                for (const message of messages) {
+                    // SillyTavern files each count under the chat open at the time of counting.
+                    if (String(ctx().getCurrentChatId?.() ?? '') !== chatId || this.pending) break;
+                    await count(message);
+                }
+            }
+        } catch (error) {
+            log.debug('counting pruned messages ahead failed (Send will count them)', error);
+        } finally {
+            this.running = false;
+        }
+    }
+}
