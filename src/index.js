@@ -199,8 +199,9 @@ function init() {
     }).catch((error) => log.error('could not show the settings drawer', error));
     /** @type {any} */ (globalThis).inlineImages = {
         loaded: true, base: BASE_URL, jobs, streams, kept, saver, manual, promptWriter,
-        /** Whether nothing of ours is running: no job, retry pause, save, kept picture being written, prompt writer or timer. */
-        idle: () => jobs.idle && saver.idle && kept.idle && replies.idle && promptWriter.idle,
+        /** Whether nothing of ours is running: no job, retry pause, save, kept picture being written, prompt writer,
+         * timer or counting ahead. */
+        idle: () => jobs.idle && saver.idle && kept.idle && replies.idle && promptWriter.idle && app.prompts.warmer.idle,
     };
     log.info(`loaded from ${BASE_URL}`);
 }

@@ -67,6 +67,11 @@ export class TokenWarmer {
         this.running = false;
     }
 
+    /** Whether nothing is counted or waiting to be. */
+    get idle() {
+        return !this.running && !this.pending;
+    }
+
     /** A dry run's prompt is ready (before we prune it). @param {unknown[]} chat */
     dryRun(chat) {
         const messages = prunedForCount(chat);
@@ -81,6 +86,7 @@ export class TokenWarmer {
         this.running = true;
         try {
             const count = await countFunction();
+            if (!count) this.pending = null;
             while (count && this.pending) {
                 const { chatId, messages } = this.pending;
                 this.pending = null;
@@ -91,6 +97,7 @@ export class TokenWarmer {
                 }
             }
         } catch (error) {
+            this.pending = null;
             log.debug('counting pruned messages ahead failed (Send will count them)', error);
         } finally {
             this.running = false;
