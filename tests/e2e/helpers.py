@@ -12,11 +12,23 @@ from playwright.sync_api import Page
 from testbed import stpage
 from testbed.sillytavern import SillyTavern
 
-IMG_OF_OURS = re.compile(r'<img data-iig="1" src="([^"]*)" title="([^"]*)" alt="([^"]*)">')
+# A negative prompt sent with the picture follows as data-iig-negative.
+IMG_OF_OURS = re.compile(r'<img data-iig="1" src="([^"]*)" title="([^"]*)" alt="([^"]*)"(?: data-iig-negative="[^"]*")?>')
 
 
 def tag(prompt: str) -> str:
     return f'<img-prompt="{prompt}">'
+
+
+def draw_prompts(page: Page, llm: Any, images: Any, prompts: list[str], ask: str = "Go on.") -> None:
+    """One reply holding a tag for each prompt; returns once each was asked of the image
+    server and everything of the extension's is done."""
+    before = len(images.requests)
+    llm.queue(" ".join(tag(p) + " Text." for p in prompts))
+    stpage.send(page, ask)
+    stpage.wait_idle(page)
+    images.wait_for_requests(before + len(prompts))
+    page.wait_for_function("() => window.inlineImages?.idle?.() === true", timeout=30_000)
 
 
 def chat_path(st: SillyTavern, page: Page) -> Path:

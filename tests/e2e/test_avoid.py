@@ -17,8 +17,8 @@ from testbed.images import ImageRequest, StandInImageServer
 from testbed.llm import StandInLLM
 from testbed.sillytavern import SillyTavern
 
-from .helpers import chat_path, tag, wait_until
-from .test_cast import create_character, member_row, open_fresh, png_card, settled, slash
+from .helpers import chat_path, draw_prompts, wait_until
+from .test_cast import create_character, member_row, open_fresh, png_card, slash
 
 # Not test_cast's Mara: a card is found by name, and her description there is another.
 TOVA = "Tova Lind"
@@ -40,15 +40,6 @@ def request_for(images: StandInImageServer, prompt: str) -> ImageRequest:
     return found[-1]
 
 
-def draw_all(page: Page, llm: StandInLLM, images: StandInImageServer, prompts: list[str]) -> None:
-    before = len(images.requests)
-    llm.queue(" ".join(tag(p) + " Text." for p in prompts))
-    stpage.send(page, "What happens next?")
-    stpage.wait_idle(page)
-    images.wait_for_requests(before + len(prompts))
-    settled(page)
-
-
 def test_the_chats_negative_goes_with_every_picture_and_an_avoid_text_only_with_those_naming_them(
         page: Page, sillytavern: SillyTavern, llm: StandInLLM, images: StandInImageServer) -> None:
     tova = create_character(page, TOVA, "A harbour pilot.")
@@ -67,7 +58,7 @@ def test_the_chats_negative_goes_with_every_picture_and_an_avoid_text_only_with_
 
     only_tova, only_persona = "Tova coils a rope on the pier", f"{persona} waves from the gangplank"
     both, nobody = f"{persona} and Tova share bread by the fire", "an empty market square in the rain"
-    draw_all(page, llm, images, [only_tova, only_persona, both, nobody])
+    draw_prompts(page, llm, images, [only_tova, only_persona, both, nobody])
     own = sd_own_negative(page)
     expected = {
         only_tova: f"{CHAT_NEGATIVE}, {TOVA_AVOID}",
@@ -94,7 +85,7 @@ def test_the_chats_negative_goes_with_every_picture_and_an_avoid_text_only_with_
     stpage.new_chat(page)
     expect(page.locator("#inline_images_chat_negative")).to_have_value("")
     fresh = "Tova rows across the bay"
-    draw_all(page, llm, images, [fresh])
+    draw_prompts(page, llm, images, [fresh])
     assert request_for(images, fresh).negative == (f"{TOVA_AVOID}, {own}" if own else TOVA_AVOID)
 
 
@@ -108,7 +99,7 @@ def test_a_presets_negative_is_shown_and_sent_and_a_custom_copy_keeps_its_own(
     expect(negative).not_to_be_editable()
 
     first = "1girl, lighthouse, night"
-    draw_all(page, llm, images, [first])
+    draw_prompts(page, llm, images, [first])
     own = sd_own_negative(page)
     assert request_for(images, first).negative == (f"{NAI_NEGATIVE}, {own}" if own else NAI_NEGATIVE)
 
@@ -124,7 +115,7 @@ def test_a_presets_negative_is_shown_and_sent_and_a_custom_copy_keeps_its_own(
     page.click("#inline_images_preset_save")
     expect(negative).to_have_value("lowres, logo, frame")
     second = "1boy, harbour, rain"
-    draw_all(page, llm, images, [second])
+    draw_prompts(page, llm, images, [second])
     assert request_for(images, second).negative == (f"lowres, logo, frame, {own}" if own else "lowres, logo, frame")
 
     # Kept in the settings, after a reload too (once SillyTavern's debounced settings save ran).

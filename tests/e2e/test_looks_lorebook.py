@@ -17,8 +17,8 @@ from testbed.images import StandInImageServer
 from testbed.llm import StandInLLM
 from testbed.sillytavern import REPO_ROOT
 
-from .helpers import tag, wait_until
-from .test_cast import sent_for, settled
+from .helpers import draw_prompts, wait_until
+from .test_cast import sent_for
 
 INN = {"key": ["Rusty Anchor", "the inn"], "comment": "The harbour tavern",
        "content": "low beamed ceiling, smoky lanterns, long oak bar"}
@@ -68,15 +68,6 @@ def as_written(images: StandInImageServer, prompt: str) -> bool:
     return all(look not in prefix for look in (INN["content"], SWORD["content"]))
 
 
-def draw(page: Page, llm: StandInLLM, images: StandInImageServer, prompts: list[str]) -> None:
-    before = len(images.requests)
-    llm.queue(" ".join(tag(p) + " Text." for p in prompts))
-    stpage.send(page, "Go on.")
-    stpage.wait_idle(page)
-    images.wait_for_requests(before + len(prompts))
-    settled(page)
-
-
 def test_a_lorebooks_looks_reach_exactly_the_prompts_that_name_them(
         page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
     make_lorebook(page, "Harbour looks", [INN, SWORD])
@@ -97,7 +88,7 @@ def test_a_lorebooks_looks_reach_exactly_the_prompts_that_name_them(
     other = "the Dawnblade resting on a velvet cloth"
     both = "Dawnblade laid on the bar of the Rusty Anchor"
     none = "a fishing boat leaving the harbour at dawn"
-    draw(page, llm, images, [one, other, both, none])
+    draw_prompts(page, llm, images, [one, other, both, none])
     inn, sword = INN["content"], SWORD["content"]
     assert inn in sent_for(images, one) and sword not in sent_for(images, one)
     assert sword in sent_for(images, other) and inn not in sent_for(images, other)
@@ -128,7 +119,7 @@ def test_an_edit_saved_in_world_info_is_used_and_the_button_opens_the_editor_the
     stpage.open_extension_drawer(page)
     expect(page.locator("#inline_images_lore .iig-lore-look").nth(1)).to_have_text("a black sword, red hilt")
     prompt = "Dawnblade on a stone altar"
-    draw(page, llm, images, [prompt])
+    draw_prompts(page, llm, images, [prompt])
     assert "a black sword, red hilt" in sent_for(images, prompt)
     assert SWORD["content"] not in sent_for(images, prompt)
 
@@ -148,8 +139,8 @@ def test_a_deleted_lorebook_gives_one_message_and_pictures_are_still_drawn(
                what="the lorebook gone from SillyTavern's list")
 
     prompts = ["the inn at midnight, lanterns swinging", "Dawnblade in the rain"]
-    draw(page, llm, images, prompts)
-    draw(page, llm, images, ["the Rusty Anchor's door, seen from the street"])
+    draw_prompts(page, llm, images, prompts)
+    draw_prompts(page, llm, images, ["the Rusty Anchor's door, seen from the street"])
     for prompt in prompts:
         assert as_written(images, prompt), "drawn as written, without the lost looks"
     pictures = page.locator("#chat .mes .mes_text img[data-iig]")

@@ -53,7 +53,12 @@ def test_switching_preset_changes_the_meta_prompt(page: Page, llm: StandInLLM) -
     stpage.wait_idle(page)
     # {{cast}} goes with its blank line: nobody in this chat has an appearance.
     assert "\n\n{{cast}}\n\n" in preview
-    assert meta_prompt(llm) == preview.replace("{{words}}", "250").replace("\n\n{{cast}}\n\n", "\n\n")
+    # {{shapes}} is the shape rule (Let the model choose the shape is on by default).
+    assert "\n{{shapes}}\n" in preview
+    shape_rule = page.evaluate("async (base) => (await import(`${base}src/prompts/metaprompt.js`)).SHAPE_RULE",
+                               page.evaluate("() => window.inlineImages.base"))
+    assert meta_prompt(llm) == (preview.replace("{{words}}", "250").replace("\n\n{{cast}}\n\n", "\n\n")
+                                .replace("{{shapes}}", shape_rule))
     assert saved(page)["presets"]["selected"] == "NAI 4.5 Full"
 
 

@@ -15,10 +15,13 @@ from testbed.sillytavern import SillyTavern
 
 from .helpers import tag
 
+# Everything but today's count of pictures (the test picture is a request like any: it counts).
 STATE_JS = """() => {
   const c = SillyTavern.getContext();
-  return JSON.stringify({ chat: c.chat, meta: c.chatMetadata, settings: c.extensionSettings });
+  const { inlineImagesToday, ...settings } = c.extensionSettings;
+  return JSON.stringify({ chat: c.chat, meta: c.chatMetadata, settings });
 }"""
+TODAY_JS = "() => SillyTavern.getContext().extensionSettings.inlineImagesToday?.count ?? 0"
 
 
 def long_reply(with_tag: bool, n: int) -> str:
@@ -51,7 +54,7 @@ def send_replies(page: Page, llm: StandInLLM, tagged: list[bool]) -> None:
 def test_a_ready_setup_passes_every_check_and_changes_nothing(
         page: Page, llm: StandInLLM, images: StandInImageServer) -> None:
     send_replies(page, llm, [False, True, False])
-    before = page.evaluate(STATE_JS)
+    before, today = page.evaluate(STATE_JS), page.evaluate(TODAY_JS)
     results = run_check(page)
     assert results["image-generation"][0] == "ok" and "auto" in results["image-generation"][1]
     assert results["test-picture"][0] == "ok", results["test-picture"]
@@ -60,6 +63,7 @@ def test_a_ready_setup_passes_every_check_and_changes_nothing(
     assert results["recent-replies"][0] == "ok" and results["recent-replies"][1].startswith("1 of the last 3")
     assert results["conflicts"][0] == "ok"
     assert page.evaluate(STATE_JS) == before, "the check changed the chat or the settings"
+    assert page.evaluate(TODAY_JS) == today + 1, "the test picture counts for Pictures per day"
 
     # The slash command runs the same checks and returns them as text.
     text = str(page.evaluate("async () => (await SillyTavern.getContext().executeSlashCommandsWithOptions('/iig-check')).pipe"))
