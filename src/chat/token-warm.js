@@ -57,12 +57,59 @@ export function prunedForCount(chat) {
     return out;
 }
 
+/** A prompt message's text as SillyTavern counts it. @param {string} text */
+const counted = (text) => text.replace(/\r/gm, '');
+
+/**
+ * The messages just older than a dry run's prompt, as Send will count them. Pruned,
+ * the history is shorter, so Send fits more of it than the dry run did: the messages past the
+ * dry run's window, up to as many again as it held. Their text is made as SillyTavern makes it
+ * (the speaker's name before it when the prompt's messages have one, then the macros), learnt
+ * from the messages the dry run did hold; a message whose text SillyTavern makes otherwise
+ * (a prompt-only regex script) is simply counted at Send, as before.
+ * @param {ReadonlyArray<any>} history the chat's messages
+ * @param {unknown[]} prompt the dry run's prompt
+ * @param {(text: string) => string} [substitute] SillyTavern's macros
+ * @returns {Counted[]} oldest first
+ */
+export function beyondPrompt(history, prompt, substitute = (text) => text) {
+    const inPrompt = new Set(prompt.map((m) => /** @type {any} */ (m)?.content).filter((c) => typeof c === 'string'));
+    const role = (/** @type {any} */ m) => (m.is_user ? 'user' : 'assistant');
+    const text = (/** @type {any} */ m, /** @type {boolean} */ named, /** @type {string} */ mes) => counted(substitute(named ? `${m.name}: ${mes}` : mes));
+    /** @type {Record<string, boolean>} */
+    const named = {};
+    let held = 0;
+    let i = history.length - 1;
+    for (; i >= 0; i--) {
+        const m = history[i];
+        if (!m || m.is_system || typeof m.mes !== 'string') continue;
+        const plain = inPrompt.has(text(m, false, m.mes));
+        const withName = !plain && inPrompt.has(text(m, true, m.mes));
+        if (!plain && !withName) {
+            if (held) break;
+            continue;
+        }
+        held++;
+        named[role(m)] = withName;
+    }
+    /** @type {Counted[]} */
+    const out = [];
+    for (let more = 0; i >= 0 && more < held; i--) {
+        const m = history[i];
+        if (!m || m.is_system || typeof m.mes !== 'string') continue;
+        more++;
+        // Every message there is new to Send, illustrated or not: without our pictures it fits.
+        out.push({ role: role(m), content: text(m, Boolean(named[role(m)]), m.mes.includes('data-iig') ? pruneText(m.mes) : m.mes) });
+    }
+    return out.reverse();
+}
+
 /** Run `work` when the page is idle (or soon, where it cannot tell). @param {() => void} work */
 const whenIdle = (work) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(work, { timeout: 2000 }) : setTimeout(work, 50));
 
 export class TokenWarmer {
     constructor() {
-        /** The latest dry run's messages still to count, and the chat they belong to. @type {{chatId: string, messages: Counted[]} | null} */
+        /** The latest dry run's prompt still to count from, and the chat it belongs to. @type {{chatId: string, prompt: unknown[]} | null} */
         this.pending = null;
         this.running = false;
     }
@@ -72,15 +119,14 @@ export class TokenWarmer {
         return !this.running && !this.pending;
     }
 
-    /** A dry run's prompt is ready (before we prune it). @param {unknown[]} chat */
+    /** A dry run's prompt is ready (before we prune it): keep a copy of its messages. @param {unknown[]} chat */
     dryRun(chat) {
-        const messages = prunedForCount(chat);
-        if (!messages.length) return;
-        this.pending = { chatId: String(ctx().getCurrentChatId?.() ?? ''), messages };
+        if (!chat.some((m) => typeof (/** @type {any} */ (m))?.content === 'string' && /** @type {any} */ (m).content.includes('data-iig'))) return;
+        this.pending = { chatId: String(ctx().getCurrentChatId?.() ?? ''), prompt: chat.map((m) => ({ .../** @type {any} */ (m) })) };
         if (!this.running) whenIdle(() => void this.run());
     }
 
-    /** Count the pending messages one at a time, for as long as their chat is open. */
+    /** Count the pending messages one at a time, newest first, for as long as their chat is open. */
     async run() {
         if (this.running) return;
         this.running = true;
@@ -88,9 +134,13 @@ export class TokenWarmer {
             const count = await countFunction();
             if (!count) this.pending = null;
             while (count && this.pending) {
-                const { chatId, messages } = this.pending;
+                const { chatId, prompt } = this.pending;
                 this.pending = null;
-                for (const message of messages) {
+                const c = ctx();
+                const substitute = typeof c.substituteParams === 'function' ? (/** @type {string} */ t) => String(c.substituteParams(t)) : undefined;
+                const messages = [...beyondPrompt(c.chat ?? [], prompt, substitute), ...prunedForCount(prompt)];
+                // Newest first, as Send counts them (it stops at the first that does not fit).
+                for (const message of messages.reverse()) {
                     // SillyTavern files each count under the chat open at the time of counting.
                     if (String(ctx().getCurrentChatId?.() ?? '') !== chatId || this.pending) break;
                     await count(message);

@@ -31,11 +31,13 @@ def test_send_in_a_long_illustrated_chat_counts_no_message_with_pictures(
     wait_until(lambda: page.evaluate("() => SillyTavern.getContext().chat.length") == 80, what="the long chat open")
 
     def quiet(seconds: float = 2.0) -> None:
-        """Wait until no count request has been made for `seconds` (the dry run and the counting ahead are over)."""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        """Wait until the extension is idle (counting ahead included) and no count request has
+        been made for `seconds` (SillyTavern's dry run is over)."""
+        start = time.monotonic()
+        while time.monotonic() < start + 60:
             page.wait_for_timeout(250)  # Playwright hands over request events while it runs a call
-            if not counted or time.monotonic() - counted[-1][0] > seconds:
+            last = max(start, counted[-1][0] if counted else start)
+            if time.monotonic() - last > seconds and page.evaluate("() => window.inlineImages.idle()"):
                 return
         raise AssertionError("token counting never went quiet")
 

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { prunedForCount } from '../../src/chat/token-warm.js';
+import { beyondPrompt, prunedForCount } from '../../src/chat/token-warm.js';
 import { imageMarkup } from '../../src/format/pictures.js';
 
 const picture = imageMarkup({ src: '/user/images/a.png', prompt: 'a fox' });
@@ -30,4 +30,27 @@ test('nothing to count ahead: no pictures, pictures not ours, multimodal parts, 
         null, 7, { content: `x${picture}` },
     ]), []);
     assert.deepEqual(prunedForCount(/** @type {any} */ (undefined)), []);
+});
+
+test('past the dry run\'s window: as many older messages again, made as the window\'s were, pruned', () => {
+    const history = [];
+    for (let i = 0; i < 10; i++) {
+        history.push({ name: 'User', is_user: true, mes: `Go on ${i}.` });
+        history.push({ name: 'Sera', is_user: false, mes: `Reply ${i}, {{char}} smiles.<img-prompt="p${i}">${picture}` });
+    }
+    history.splice(3, 0, { name: 'System', is_system: true, mes: 'a hidden note' });
+    const substitute = (/** @type {string} */ t) => t.replaceAll('{{char}}', 'Sera');
+    // The dry run held the last 3 messages; in a group, names go before each text.
+    const window = history.slice(-3).map((m) => ({ role: m.is_user ? 'user' : 'assistant', content: substitute(`${m.name}: ${m.mes}`) }));
+    const beyond = beyondPrompt(history, window, substitute);
+    assert.deepEqual(beyond, [
+        { role: 'user', content: 'User: Go on 7.' },
+        { role: 'assistant', content: 'Sera: Reply 7, Sera smiles.<img-prompt="p7">' },
+        { role: 'user', content: 'User: Go on 8.' },
+    ], 'the 3 messages before the window, oldest first, the illustrated one pruned');
+});
+
+test('nothing of the prompt in the chat (another chat, or a prompt made otherwise): nothing beyond', () => {
+    assert.deepEqual(beyondPrompt([{ name: 'Sera', mes: `x${picture}` }], [{ role: 'assistant', content: 'unrelated' }]), []);
+    assert.deepEqual(beyondPrompt([], []), []);
 });
