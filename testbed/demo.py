@@ -38,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Started from a shell's background job, a process inherits SIGINT ignored (no job control):
+    # Ctrl-C (or a test's SIGINT) must still stop the demo.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     started: list[StandInLLM | StandInImageServer | SillyTavern] = []
     try:
         llm_url = args.llm_url
