@@ -13,12 +13,12 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from testbed import stpage
-from testbed.images import ImageRequest, StandInImageServer
+from testbed.images import StandInImageServer
 from testbed.llm import StandInLLM
 from testbed.sillytavern import SillyTavern
 
 from .helpers import chat_path, draw_prompts, wait_until
-from .test_cast import create_character, member_row, open_fresh, png_card, slash
+from .test_cast import create_character, member_row, open_fresh, png_card, request_for, slash
 
 # Not test_cast's Mara: a card is found by name, and her description there is another.
 TOVA = "Tova Lind"
@@ -32,12 +32,6 @@ NAI_NEGATIVE = ("lowres, bad anatomy, bad hands, text, error, missing fingers, e
 def sd_own_negative(page: Page) -> str:
     """Image Generation's own negative prompt, which it puts after ours."""
     return str(page.evaluate("() => SillyTavern.getContext().extensionSettings.sd.negative_prompt ?? ''")).strip().strip(",").strip()
-
-
-def request_for(images: StandInImageServer, prompt: str) -> ImageRequest:
-    found = [r for r in images.requests if r.prompt.endswith(prompt)]
-    assert found, f"no image request ended with {prompt!r}: {images.prompts()}"
-    return found[-1]
 
 
 def test_the_chats_negative_goes_with_every_picture_and_an_avoid_text_only_with_those_naming_them(

@@ -19,7 +19,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from testbed import stpage
-from testbed.images import StandInImageServer
+from testbed.images import ImageRequest, StandInImageServer
 from testbed.llm import StandInLLM
 from testbed.sillytavern import REPO_ROOT, SillyTavern
 
@@ -107,10 +107,15 @@ def slash(page: Page, command: str) -> str:
     return str(page.evaluate("async (c) => (await SillyTavern.getContext().executeSlashCommandsWithOptions(c)).pipe", command))
 
 
-def sent_for(images: StandInImageServer, prompt: str) -> str:
-    found = [p for p in images.prompts() if p.endswith(prompt)]
+def request_for(images: StandInImageServer, prompt: str) -> ImageRequest:
+    """The last image request whose prompt ends with `prompt`."""
+    found = [r for r in images.requests if r.prompt.endswith(prompt)]
     assert found, f"no image request ended with {prompt!r}: {images.prompts()}"
     return found[-1]
+
+
+def sent_for(images: StandInImageServer, prompt: str) -> str:
+    return request_for(images, prompt).prompt
 
 
 def test_an_appearance_set_in_the_drawer_is_saved_in_the_card_and_reaches_prompts_that_name_her(
