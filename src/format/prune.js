@@ -8,13 +8,28 @@
 
 import { stripImages } from './pictures.js';
 
+/** Texts pruned lately, and what they became: each Send prunes the whole history again. */
+const memo = new Map();
+/** A bound on the memo: a long chat's illustrated messages, and then some; past it, it starts again. */
+const MEMO_LIMIT = 5000;
+
 /**
  * A message text as the model should read it: our images gone, everything else as it was.
+ * Remembered: in a chat of thousands of illustrated messages, Send prunes every one of them
+ * (the generate interceptor gets the whole history), and all but the newest are the same
+ * texts as last time.
  * @param {string} s
  * @returns {string}
  */
 export function pruneText(s) {
-    return stripImages(s);
+    if (!/data-iig/i.test(s)) return s;
+    let pruned = memo.get(s);
+    if (pruned === undefined) {
+        pruned = stripImages(s);
+        if (memo.size >= MEMO_LIMIT) memo.clear();
+        memo.set(s, pruned);
+    }
+    return pruned;
 }
 
 /**

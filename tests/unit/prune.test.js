@@ -55,3 +55,12 @@ test('pruning keeps a tag\'s shape, so the model sees its own habit', () => {
     const text = 'A. <img-prompt="a knight" shape="landscape"><img data-iig="1" src="/a.png" title="a knight" alt="a knight"> B.';
     assert.equal(pruneText(text), 'A. <img-prompt="a knight" shape="landscape"> B.');
 });
+
+test('pruneText gives the same answer when it remembers, and past its bound', () => {
+    const texts = Array.from({ length: 6000 }, (_, i) => `Part ${i} <img-prompt="a fox ${i}">${imageMarkup({ src: `/user/images/f${i}.png`, prompt: `a fox ${i}` })} end`);
+    for (let round = 0; round < 2; round++) {
+        texts.forEach((text, i) => assert.equal(pruneText(text), `Part ${i} <img-prompt="a fox ${i}"> end`));
+    }
+    // The same text in a new string object (as a reload makes) reads the same.
+    assert.equal(pruneText(`${texts[5].slice(0, 3)}${texts[5].slice(3)}`), 'Part 5 <img-prompt="a fox 5"> end');
+});
