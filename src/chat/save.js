@@ -42,15 +42,46 @@ const BUSY_RETRY_MS = 150;
  * @typedef {object} SaverDeps
  * @property {() => boolean} [busy] more reasons to wait (a generation the extension tracks)
  * @property {(url: string, init: RequestInit) => Promise<Response>} [fetch]
+ * @property {() => Promise<void>} [replyHandled] resolves when the reply's listeners are done (default: `replyListenersDone`)
  */
+
+/** How long the early save waits for the reply's listeners at most. */
+const REPLY_LISTENERS_MS = 1000;
+
+/**
+ * Resolves when SillyTavern has run the reply's MESSAGE_RECEIVED listeners: at its
+ * CHARACTER_MESSAGE_RENDERED (which follows them in every path), at a chat switch, or after
+ * a second, whichever comes first; at once without an event source.
+ * @returns {Promise<void>}
+ */
+export function replyListenersDone() {
+    const { eventSource, eventTypes } = ctx();
+    if (!eventSource?.on || !eventSource.removeListener) return Promise.resolve();
+    return new Promise((resolve) => {
+        const events = [eventTypes.CHARACTER_MESSAGE_RENDERED, eventTypes.CHAT_CHANGED].filter(Boolean);
+        const done = () => {
+            clearTimeout(timer);
+            for (const event of events) eventSource.removeListener(event, done);
+            resolve();
+        };
+        const timer = setTimeout(done, REPLY_LISTENERS_MS);
+        for (const event of events) eventSource.on(event, done);
+    });
+}
 
 export class ChatSaver {
     /** @param {SaverDeps} [deps] */
     constructor(deps = {}) {
         this.deps = deps;
-        /** Waiters per chat id, each resolved with whether a save that includes its change succeeded.
-         * @type {Map<string, Array<(saved: boolean) => void>>} */
+        /** Waiters per chat id, each resolved with whether a save that includes its change succeeded;
+         * `since` is when the change was made, on the clock of `mark()`.
+         * @type {Map<string, Array<{resolve: (saved: boolean) => void, since: number}>>} */
         this.waiting = new Map();
+        /** A clock that moves at each change marked and each chat turned into a request. */
+        this.clock = 0;
+        /** Per chat id, the clock when the newest save of ours that succeeded was taken.
+         * @type {Map<string, number>} */
+        this.savedAt = new Map();
         this.inFlight = false;
         /** @type {ReturnType<typeof setTimeout> | 0} */
         this.timer = 0;
@@ -61,20 +92,40 @@ export class ChatSaver {
         return !this.inFlight && this.waiting.size === 0;
     }
 
+    /** Now, on the clock that orders changes and saves: a change marked before a save was taken is in it. */
+    mark() {
+        return ++this.clock;
+    }
+
     /**
      * The open chat `chatId` holds a change of ours: save it soon. Resolves true once a save
-     * made after this call succeeded, false if that chat was closed first or the save failed
-     * (the caller keeps what it needs to write the change again).
+     * taken after the change succeeded, false if that chat was closed first or the save failed
+     * (the caller keeps what it needs to write the change again). A save taken after the
+     * change and already done (the early save of a reply, when the reply's pictures were
+     * written before it was taken) counts: no second save for it.
      * @param {string} chatId
+     * @param {number} [since] when the change was made (`mark()`); by default, now
      * @returns {Promise<boolean>}
      */
-    request(chatId) {
+    request(chatId, since = this.mark()) {
+        if ((this.savedAt.get(chatId) ?? 0) > since) return Promise.resolve(true);
         return new Promise((resolve) => {
             const list = this.waiting.get(chatId) ?? [];
-            list.push(resolve);
+            list.push({ resolve, since });
             this.waiting.set(chatId, list);
             this.schedule(BATCH_MS);
         });
+    }
+
+    /**
+     * A save of `chatId` taken at `taken` ended: remember it, and answer the waiters whose
+     * change it holds.
+     * @param {string} chatId @param {number} taken @param {boolean} ok
+     * @param {Array<{resolve: (saved: boolean) => void, since: number}>} list
+     */
+    settle(chatId, taken, ok, list) {
+        if (ok) this.savedAt.set(chatId, Math.max(taken, this.savedAt.get(chatId) ?? 0));
+        for (const { resolve } of list) resolve(ok);
     }
 
     /**
@@ -88,20 +139,40 @@ export class ChatSaver {
      */
     async saveNow() {
         // Only the snapshot is taken here, inside the reply's MESSAGE_RECEIVED: copying the
-        // list of messages is cheap; turning the whole chat into JSON is not, and it waits for
-        // the next task, off the path by which SillyTavern finishes the reply. The snapshot
-        // holds the messages themselves, so a chat switched meanwhile does not change it.
-        const snapshot = captureSave();
+        // list of messages is cheap; turning the whole chat into JSON is not (tens of ms in a
+        // chat of thousands of messages), and it waits until the reply's listeners (other
+        // extensions') are done, and then for the next task: still before SillyTavern's own
+        // save, which begins at least 100 ms after them. The snapshot holds the messages
+        // themselves, so a chat switched meanwhile does not change it.
+        const chatId = String(ctx().getCurrentChatId() ?? '');
+        let snapshot = captureSave();
         if (!snapshot) return false;
+        const reply = ctx().chat.at(-1);
+        const length = ctx().chat.length;
+        await (this.deps.replyHandled ?? replyListenersDone)();
         await new Promise((resolve) => setTimeout(resolve, 0));
+        // The same chat, the reply where it was: take it again, with what was written since
+        // (the reply's pictures), and let it answer those changes' waiters: one save for both.
+        /** @type {Array<{resolve: (saved: boolean) => void, since: number}>} */
+        let covered = [];
+        const same = chatId !== '' && String(ctx().getCurrentChatId() ?? '') === chatId && ctx().chat[length - 1] === reply;
+        const again = same ? captureSave() : null;
+        const taken = this.mark();
+        if (again) {
+            snapshot = again;
+            covered = this.waiting.get(chatId) ?? [];
+            this.waiting.delete(chatId);
+        }
         const request = toRequest(snapshot);
+        let ok = false;
         try {
             const response = await (this.deps.fetch ?? fetch)(request.url, request.init);
-            return response.ok;
+            ok = response.ok;
         } catch (error) {
             log.warn('could not save the reply early; SillyTavern\'s own save follows', error);
-            return false;
         }
+        if (again) this.settle(chatId, taken, ok, covered);
+        return ok;
     }
 
     /** @param {number} ms */
@@ -130,7 +201,7 @@ export class ChatSaver {
         for (const [chatId, list] of [...this.waiting]) {
             if (chatId === openId) continue;
             this.waiting.delete(chatId);
-            for (const resolve of list) resolve(false);
+            for (const { resolve } of list) resolve(false);
         }
         const list = this.waiting.get(openId);
         if (!list) return;
@@ -141,11 +212,16 @@ export class ChatSaver {
             return;
         }
         this.waiting.delete(openId);
+        // Changes an early save taken after them has already saved need no other.
+        const done = this.savedAt.get(openId) ?? 0;
+        const left = list.filter(({ since, resolve }) => (since < done ? (resolve(true), false) : true));
+        if (!left.length) return;
         // From here to the request, nothing is awaited: the snapshot is of the chat just checked.
+        const taken = this.mark();
         const snapshot = captureSave();
         const request = snapshot && toRequest(snapshot);
         if (!request) {
-            for (const resolve of list) resolve(false);
+            for (const { resolve } of left) resolve(false);
             return;
         }
         this.inFlight = true;
@@ -164,7 +240,7 @@ export class ChatSaver {
         } finally {
             this.inFlight = false;
         }
-        for (const resolve of list) resolve(saved);
+        this.settle(openId, taken, saved, left);
         if (this.waiting.size) this.schedule(BATCH_MS);
     }
 }

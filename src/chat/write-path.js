@@ -109,6 +109,8 @@ export class WritePath {
     async store(message, swipeId, chatId, text) {
         const c = ctx();
         const current = (message.swipe_id ?? 0) === swipeId;
+        // A save taken from here on holds this text.
+        const since = this.saver.mark();
         if (current) message.mes = text;
         if (Array.isArray(message.swipes) && swipeId < message.swipes.length) message.swipes[swipeId] = text;
         if (current) {
@@ -122,6 +124,6 @@ export class WritePath {
             // memory, and whether it was saved is unknown. The caller writes it again.
             if (!still()) return false;
         }
-        return this.saver.request(chatId);
+        return this.saver.request(chatId, since);
     }
 }

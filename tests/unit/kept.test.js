@@ -32,7 +32,7 @@ const { identify } = await import('../../src/picture/identity.js');
 const job = ({ index, ...done }) => /** @type {any} */ ({ ...done, identity: identify(done.message, index, done.swipeId) });
 
 /** A saver that always succeeds at once. */
-const saver = /** @type {any} */ ({ request: async () => true, idle: true });
+const saver = /** @type {any} */ ({ mark: () => 0, request: async () => true, idle: true });
 
 test('a kept picture is not given up while its chat is being opened, and lands once it is', async () => {
     const state = stage();

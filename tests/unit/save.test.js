@@ -104,9 +104,78 @@ test('the early save of a reply is the chat as it was when the reply arrived, ev
     state.chatId = 'Sera - 2';
     state.characters[0].chat = 'Sera - 2';
     reply.splice(0, reply.length, { mes: 'another chat' });
-    assert.equal(requests.length, 0, 'the JSON is made in the next task, not inside the listener');
+    assert.equal(requests.length, 0, 'the JSON is made later, not inside the listener');
     assert.equal(await saved, true);
     assert.equal(requests.length, 1);
     assert.equal(requests[0].body.file_name, 'Sera - 1');
     assert.deepEqual(requests[0].body.chat.slice(1), [{ mes: 'hello' }, { mes: 'the reply' }]);
+});
+
+test('the reply\'s pictures written before the early save is taken ride with it: one save, not two', async () => {
+    const { state, requests, fetch } = stage();
+    const saver = new ChatSaver({ fetch, busy: () => true }); // a generation runs: our own save would wait
+    state.chat.push({ mes: 'the reply' });
+    const early = saver.saveNow();
+    // In the same task as MESSAGE_RECEIVED: the pictures are written into the reply.
+    const since = saver.mark();
+    state.chat[1].mes = 'the reply <img data-iig>';
+    state.metadata.inline_images = { kept: 1 };
+    const pictures = saver.request('Sera - 1', since);
+    assert.equal(await early, true);
+    assert.equal(await pictures, true, 'answered by the early save');
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0].body.chat[2].mes, 'the reply <img data-iig>');
+    assert.deepEqual(requests[0].body.chat[0].chat_metadata.inline_images, { kept: 1 }, 'the metadata as it is when taken');
+    // A change marked before that save and asked for after it: already saved.
+    assert.equal(await saver.request('Sera - 1', since), true);
+    assert.equal(requests.length, 1);
+});
+
+test('a change made after the early save was taken gets a save of its own', async () => {
+    const { state, requests, fetch } = stage();
+    const saver = new ChatSaver({ fetch });
+    state.chat.push({ mes: 'the reply' });
+    const early = saver.saveNow();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(requests.length, 1, 'the early save is taken');
+    const since = saver.mark();
+    state.chat[1].mes = 'the reply, a picture later';
+    assert.equal(await early, true);
+    assert.equal(await saver.request('Sera - 1', since), true);
+    assert.equal(requests.length, 2);
+    assert.equal(requests[1].body.chat[2].mes, 'the reply, a picture later');
+});
+
+test('when another chat opens before the early save is taken, the changes of the new chat are not counted as saved', async () => {
+    const { state, requests, fetch } = stage();
+    const saver = new ChatSaver({ fetch });
+    state.chat.push({ mes: 'the reply' });
+    const early = saver.saveNow();
+    state.chatId = 'Sera - 2';
+    state.characters[0].chat = 'Sera - 2';
+    state.chat.splice(0, state.chat.length, { mes: 'another chat' });
+    const since = saver.mark();
+    state.chat[0].mes = 'another chat, changed';
+    const other = saver.request('Sera - 2', since);
+    assert.equal(await early, true);
+    assert.equal(await other, true);
+    assert.equal(requests.length, 2);
+    assert.equal(requests[0].body.file_name, 'Sera - 1');
+    assert.equal(requests[1].body.file_name, 'Sera - 2');
+    assert.equal(requests[1].body.chat[1].mes, 'another chat, changed');
+});
+
+test('the early save waits for the reply\'s listeners, then goes before SillyTavern\'s own save', async () => {
+    const { state, requests, fetch } = stage();
+    /** @type {() => void} */
+    let listenersDone = () => {};
+    const saver = new ChatSaver({ fetch, replyHandled: () => new Promise((r) => { listenersDone = () => r(undefined); }) });
+    state.chat.push({ mes: 'the reply' });
+    const early = saver.saveNow();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(requests.length, 0, 'nothing while the reply\'s listeners run');
+    state.chat[1].mes = 'the reply, as a listener left it';
+    listenersDone();
+    assert.equal(await early, true);
+    assert.equal(requests[0].body.chat[2].mes, 'the reply, as a listener left it');
 });

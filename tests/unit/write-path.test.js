@@ -19,7 +19,7 @@ function stage() {
             eventSource: { emit: async (/** @type {string} */ name) => { counts.events.push(name); } },
         }),
     };
-    const saver = /** @type {any} */ ({ request: async () => { counts.saves++; return true; } });
+    const saver = /** @type {any} */ ({ mark: () => 0, request: async () => { counts.saves++; return true; } });
     return { message, counts, state, saver };
 }
 
