@@ -24,15 +24,8 @@ Python-side and page-side stamps compare directly. Figures with both ends in one
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import random
-import statistics
 import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -43,221 +36,13 @@ from .images import StandInImageServer
 from .llm import StandInLLM
 from .chats import write_illustrated_chat
 from .png import draw_prompt_png
+from .bench_page import (CHUNK_CHARS, DEBUG_JS, IMAGE_LATENCY, INSTRUMENT_JS, RESET_JS, SEND_JS, STORY, STORY_PROMPTS,
+                         STORY_WORDS, WORDS_PER_S)
+from .bench_report import Samples, report
 from .sillytavern import EXTENSION_FOLDER, REPO_ROOT, Backends, SillyTavern
 
 EXTENSION_ID = f"third-party/{EXTENSION_FOLDER}"
 CHARACTER = "Seraphina"
-WORDS_PER_S = 60.0
-CHUNK_CHARS = 8
-IMAGE_LATENCY = 0.8
-
-# -- the fixed story ------------------------------------------------------------------
-_SUBJECTS = ["The caravan", "Amira", "The old guide", "A lone hawk", "The wind", "Her brother", "The camels",
-             "A stranger in grey", "The well keeper", "The children", "The moon", "A drummer"]
-_VERBS = ["crossed", "watched", "followed", "circled", "reached", "remembered", "carried", "shadowed",
-          "greeted", "traced", "warmed", "climbed"]
-_OBJECTS = ["the long copper dunes", "the dry bed of the river", "the ruined tower at the edge of the oasis",
-            "a line of palms bending in the heat", "the last light over the salt flats", "the fires of the camp",
-            "the narrow pass between two red cliffs", "a map drawn on goatskin", "the stars above the well",
-            "the quiet market of the border town", "an old song about the sea", "the tracks of a fox in the sand"]
-_TAILS = ["before the heat returned", "without a word", "as the drums began", "while the others slept",
-          "with slow and careful steps", "until the shadows grew long", "as if it had always been there",
-          "and nobody asked why"]
-STORY_PROMPTS = ["a desert caravan at dusk crossing copper dunes",
-                 "a young woman standing on a ruined tower above an oasis",
-                 "campfires under a starry desert sky with drummers",
-                 "a border town market at dawn with spice stalls"]
-
-
-def _sentences(rng: random.Random, words: int) -> str:
-    out: list[str] = []
-    count = 0
-    while count < words:
-        s = f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} {rng.choice(_TAILS)}."
-        out.append(s)
-        count += len(s.split())
-    return " ".join(out)
-
-
-def story_text(words: int = 600, prompts: list[str] = STORY_PROMPTS, seed: int = 12) -> str:
-    """About `words` words in len(prompts) + 1 paragraphs, one tag ending each but the last."""
-    rng = random.Random(seed)
-    per = words // (len(prompts) + 1)
-    parts = []
-    for prompt in prompts:
-        parts.append(f'{_sentences(rng, per)} <img-prompt="{prompt}">')
-    parts.append(_sentences(rng, per))
-    return "\n\n".join(parts)
-
-
-STORY = story_text(560)
-STORY_WORDS = len(STORY.split())
-
-# -- page instrumentation ----------------------------------------------------------------
-INSTRUMENT_JS = """() => {
-  if (window.__bench) return;
-  const c = SillyTavern.getContext();
-  const E = c.eventTypes;
-  const B = window.__bench = { tokens: [], tokenMs: 0, renderMs: 0, renders: 0, hookMs: 0, promptOurs: 0, saves: 0, saveBytes: 0, mr: [], cc: [], sd: [], shown: {} };
-  const es = c.eventSource;
-  const emit = es.emit;
-  let patched = false;
-  es.emit = async function (event, ...args) {
-    if (event === E.STREAM_TOKEN_RECEIVED) {
-      const sp = SillyTavern.getContext().streamingProcessor;
-      if (!patched && sp) {
-        patched = true;
-        const proto = Object.getPrototypeOf(sp);
-        const progress = proto.onProgressStreaming;
-        proto.onProgressStreaming = async function (...a) {
-          const t0 = performance.now();
-          try { return await progress.apply(this, a); }
-          finally { B.renderMs += performance.now() - t0; B.renders++; }
-        };
-      }
-      const t0 = performance.now();
-      try { return await emit.call(this, event, ...args); }
-      finally { const t1 = performance.now(); B.tokenMs += t1 - t0; B.tokens.push([t0, String(args[0] ?? '').length]); }
-    }
-    if (event === E.MESSAGE_RECEIVED || event === E.CHAT_CHANGED || event === E.CHAT_COMPLETION_PROMPT_READY) {
-      // Each listener timed on its own (the extension's is told by its source), through
-      // wrapped copies put in place for this emit only.
-      const rec = { event, id: args[0], type: args[1], start: performance.now(), end: 0, ours: 0 };
-      if (event === E.MESSAGE_RECEIVED) B.mr.push(rec); else if (event === E.CHAT_CHANGED) B.cc.push(rec);
-      const originals = Array.isArray(this.events[event]) ? this.events[event].slice() : [];
-      const wrapped = new Set();
-      this.events[event] = originals.map((fn) => {
-        const mine = /replies\.onMessageReceived|markChatLoaded\(\)|pruneChatCompletion\(/.test(String(fn));
-        const w = async function (...a) {
-          const t0 = performance.now();
-          try { return await fn.apply(this, a); } finally {
-            if (mine) { rec.ours += performance.now() - t0; if (event === E.CHAT_COMPLETION_PROMPT_READY) B.promptOurs += performance.now() - t0; }
-          }
-        };
-        wrapped.add(w);
-        return w;
-      });
-      try { return await emit.call(this, event, ...args); } finally {
-        rec.end = performance.now();
-        const added = (this.events[event] ?? []).filter((f) => !wrapped.has(f));
-        this.events[event] = [...originals, ...added];
-      }
-    }
-    return emit.call(this, event, ...args);
-  };
-  const ic = globalThis.inlineImagesInterceptor;
-  if (typeof ic === 'function') {
-    globalThis.inlineImagesInterceptor = async function (...a) {
-      const t0 = performance.now();
-      try { return await ic.apply(this, a); } finally { B.promptOurs += performance.now() - t0; }
-    };
-  }
-  const fetch0 = window.fetch;
-  window.fetch = function (url, init) {
-    if (String(url).includes('/api/chats/save')) { B.saves++; B.saveBytes += String(init?.body ?? '').length; }
-    return fetch0.apply(this, arguments);
-  };
-  const mf = c.messageFormatter;
-  if (mf?.runStage) {
-    const runStage = mf.runStage;
-    mf.runStage = function (...a) {
-      const t0 = performance.now();
-      try { return runStage.apply(this, a); } finally { B.hookMs += performance.now() - t0; }
-    };
-  }
-  const wrapSd = () => {
-    const cmd = SillyTavern.getContext().SlashCommandParser?.commands?.sd;
-    if (!cmd || cmd.__bench) return Boolean(cmd);
-    const callback = cmd.callback;
-    cmd.callback = async function (args, prompt) {
-      const rec = { prompt: String(prompt), called: performance.now(), returned: 0 };
-      B.sd.push(rec);
-      try { return await callback.call(this, args, prompt); } finally { rec.returned = performance.now(); }
-    };
-    cmd.__bench = true;
-    return true;
-  };
-  if (!wrapSd()) { const t = setInterval(() => { if (wrapSd()) clearInterval(t); }, 50); }
-  const seen = (img) => {
-    const mes = img.closest('.mes');
-    if (!mes) return;
-    const key = `${mes.getAttribute('mesid')}|${img.getAttribute('alt')}`;
-    if (!(key in B.shown)) B.shown[key] = performance.now();
-  };
-  new MutationObserver((records) => {
-    for (const r of records) for (const n of r.addedNodes) {
-      if (n.nodeType !== 1) continue;
-      if (n.matches('img[data-iig]')) seen(n);
-      for (const img of n.querySelectorAll('img[data-iig]')) seen(img);
-    }
-  }).observe(document.querySelector('#chat'), { childList: true, subtree: true });
-}"""
-
-RESET_JS = "() => { const B = window.__bench; B.tokens = []; B.tokenMs = 0; B.renderMs = 0; B.renders = 0; B.hookMs = 0; B.promptOurs = 0; B.saves = 0; B.saveBytes = 0; B.mr = []; B.cc = []; B.sd = []; B.shown = {}; }"
-
-SEND_JS = """(text) => {
-  const box = document.querySelector('#send_textarea');
-  box.value = text; box.dispatchEvent(new Event('input', { bubbles: true }));
-  window.__bench.sendAt = performance.now();
-  document.querySelector('#send_but').click();
-  return window.__bench.sendAt;
-}"""
-
-DEBUG_JS = """() => {
-  const c = SillyTavern.getContext();
-  const listeners = Object.values(c.eventSource.events).reduce((n, a) => n + (Array.isArray(a) ? a.length : 0), 0);
-  const g = globalThis.inlineImages;
-  if (!g) return { listeners, jobs: null };
-  const byStatus = {};
-  for (const j of g.jobs.jobs) byStatus[j.status] = (byStatus[j.status] ?? 0) + 1;
-  return { listeners, jobs: g.jobs.jobs.size, byStatus, paths: g.jobs.files.paths.size, streams: g.streams.streams.size,
-           kept: g.kept?.records?.length ?? null, saverWaiting: g.saver?.waiting?.size ?? null,
-           writerRunning: g.promptWriter?.running?.size ?? null, writerWaiting: g.promptWriter?.waiting?.size ?? null,
-           manualBusy: g.manual?.busy?.size ?? null };
-}"""
-
-
-# -- results ------------------------------------------------------------------------------
-@dataclass
-class Samples:
-    floor: list[float] = field(default_factory=list)
-    detect: list[float] = field(default_factory=list)
-    delivery: list[float] = field(default_factory=list)  # LLM chunk -> token event in the page
-    noticed: list[float] = field(default_factory=list)  # token event -> /sd callback called
-    call_to_request: list[float] = field(default_factory=list)  # /sd callback -> image request
-    visible: list[float] = field(default_factory=list)
-    answered_to_return: list[float] = field(default_factory=list)  # image answered -> /sd returned in page
-    return_to_dom: list[float] = field(default_factory=list)  # /sd returned -> <img> in the DOM
-    missing_pictures: int = 0
-    # per mode ('on'/'off') and chat ('new'/'long')
-    reply_delay: dict[str, list[float]] = field(default_factory=dict)
-    mr_emit: dict[str, list[float]] = field(default_factory=dict)
-    mr_ours: dict[str, list[float]] = field(default_factory=dict)  # the extension's MESSAGE_RECEIVED listener
-    prompt_ours: dict[str, list[float]] = field(default_factory=dict)  # our interceptor + prompt-ready listener
-    saves: dict[str, list[float]] = field(default_factory=dict)  # /api/chats/save sent by the page per reply
-    save_kb: dict[str, list[float]] = field(default_factory=dict)
-    hook_chunk: dict[str, list[float]] = field(default_factory=dict)  # formatter hooks (ours) per chunk
-    open_ours: dict[str, list[float]] = field(default_factory=dict)  # ours in CHAT_CHANGED + formatter hooks
-    prompt_build: dict[str, list[float]] = field(default_factory=dict)
-    per_chunk: dict[str, list[float]] = field(default_factory=dict)
-    open_long: dict[str, list[float]] = field(default_factory=dict)
-    rtt: list[float] = field(default_factory=list)
-    rendered_long: int = 0
-    gallery_open: list[float] = field(default_factory=list)  # /iig-gallery on the long chat, to the next frame
-    gallery_loaded: list[float] = field(default_factory=list)  # thumbnails fetched at that moment
-    gallery_total: int = 0
-
-    def add(self, name: str, key: str, value: float) -> None:
-        getattr(self, name).setdefault(key, []).append(value)
-
-
-def spread(points: list[dict[str, Any]], key: str) -> float:
-    values = [float(p[key]) for p in points]
-    return max(values) - min(values)
-
-
-def p50(xs: list[float]) -> float:
-    return statistics.median(xs) if xs else float("nan")
 
 
 class Bench:
@@ -379,6 +164,11 @@ class Bench:
         self.s.add("save_kb", key, bench["saveBytes"] / 1000)
         self.s.add("hook_chunk", key, bench["hookMs"] / 1000 / max(1, len(req.chunk_times)))
         self.s.add("prompt_build", key, req.at - self.py(bench["sendAt"]))
+        # SillyTavern saves the chat with the new user message and waits for the answer before it builds the prompt.
+        sent_at, left_at = bench["sendAt"], (req.at + self.offset) * 1000
+        self.s.add("send_save", key, sum(min(e or left_at, left_at) - max(b, sent_at) for b, e in bench["saveTimes"]
+                                         if b < left_at and (e or left_at) > sent_at) / 1000)
+        self.s.add("send_counts", key, float(sum(1 for t in bench["counts"] if bench["sendAt"] <= t <= (req.at + self.offset) * 1000)))
         self.s.add("per_chunk", key, (bench["tokenMs"] + bench["renderMs"]) / 1000 / max(1, len(req.chunk_times)))
         if not on:
             return
@@ -569,141 +359,10 @@ class Bench:
             self.st.stop()
             self.images.stop()
             self.llm.stop()
-        self.report(runs, mem_on, mem_off, time.monotonic() - started)
+        report(self.s, self.sizes, runs, self.quick, self.st.version, mem_on, mem_off, time.monotonic() - started)
         return 0
 
     # -- the table -----------------------------------------------------------------------
-    def report(self, runs: int, mem_on: list[dict[str, Any]], mem_off: list[dict[str, Any]], elapsed: float) -> None:
-        s = self.s
-        rows: list[tuple[str, str, str, str]] = []
-
-        def ms(x: float) -> str:
-            return f"{x * 1000:.1f} ms"
-
-        def verdict(ok: bool | None) -> str:
-            return "" if ok is None else ("ok" if ok else "MISSES")
-
-        def ratio(a: list[float], b: list[float]) -> float:
-            return p50(a) / p50(b) if a and b and p50(b) else float("nan")
-
-        floor = p50(s.floor)
-        rows.append(("/sd floor p50", f"{ms(floor)} (n={len(s.floor)})", "reference for detect", ""))
-        rows.append(("detect p50 / max", f"{ms(p50(s.detect))} / {ms(max(s.detect, default=float('nan')))} (n={len(s.detect)})",
-                     f"<= floor + 15 = {ms(floor + 0.015)}",
-                     "ok" if max(s.detect, default=1e9) <= floor + 0.015 else
-                     ("p50 ok, max MISSES" if p50(s.detect) <= floor + 0.015 else "MISSES")))
-        rows.append(("  LLM chunk -> token event", f"{ms(p50(s.delivery))} / max {ms(max(s.delivery, default=float('nan')))}",
-                     "(SillyTavern: proxy + stream)", ""))
-        rows.append(("  token event -> /sd call", f"{ms(p50(s.noticed))} / max {ms(max(s.noticed, default=float('nan')))}",
-                     "(the extension)", ""))
-        rows.append(("  /sd call -> image request", f"{ms(p50(s.call_to_request))} / max {ms(max(s.call_to_request, default=float('nan')))}",
-                     "(floor, page streaming)", ""))
-        rows.append(("visible p50", f"{ms(p50(s.visible))} / max {ms(max(s.visible, default=float('nan')))} (n={len(s.visible)})",
-                     "<= 50 ms", verdict(p50(s.visible) <= 0.050)))
-        rows.append(("  image answered -> /sd returns", f"{ms(p50(s.answered_to_return))} / max {ms(max(s.answered_to_return, default=float('nan')))}",
-                     "(SillyTavern: save + reply)", ""))
-        rows.append(("  /sd returns -> <img> in DOM", f"{ms(p50(s.return_to_dom))} / max {ms(max(s.return_to_dom, default=float('nan')))}",
-                     "(the extension + render)", ""))
-        if s.missing_pictures:
-            rows.append(("  pictures not seen", str(s.missing_pictures), "0", verdict(False)))
-        chats = [("new", "new chat")] + [(f"long{n}", f"end of a {n}-message chat") for n in self.sizes]
-        for where, label in chats:
-            on, off = s.reply_delay.get(f"on-{where}", []), s.reply_delay.get(f"off-{where}", [])
-            r = ratio(on, off)
-            rows.append((f"reply delay, {label}", f"on {ms(p50(on))} / off {ms(p50(off))} = {r:.2f}", "<= 1.05",
-                         verdict(r <= 1.05)))
-            on, off = s.mr_emit.get(f"on-{where}", []), s.mr_emit.get(f"off-{where}", [])
-            rows.append(("  MESSAGE_RECEIVED emit", f"on {ms(p50(on))} / off {ms(p50(off))}", "(listeners only)", ""))
-            rows.append(("    of which our listener", f"{ms(p50(s.mr_ours.get(f'on-{where}', [])))}", "(the extension)", ""))
-            sv_on, sv_off = s.saves.get(f"on-{where}", []), s.saves.get(f"off-{where}", [])
-            kb_on, kb_off = s.save_kb.get(f"on-{where}", []), s.save_kb.get(f"off-{where}", [])
-            rows.append(("  chat saves per reply", f"on {p50(sv_on):.0f} ({p50(kb_on):.0f} kB) / off {p50(sv_off):.0f} ({p50(kb_off):.0f} kB)",
-                         "(page -> /api/chats/save)", ""))
-        for n in self.sizes:
-            on, off = s.open_long.get(f"on-{n}", []), s.open_long.get(f"off-{n}", [])
-            r = ratio(on, off)
-            rows.append((f"open a {n}-message chat", f"on {ms(p50(on))} / off {ms(p50(off))} = {r:.2f}", "<= 1.05",
-                         verdict(r <= 1.05)))
-            rows.append(("  of which ours (CHAT_CHANGED + hook)", f"{ms(p50(s.open_ours.get(f'on-{n}', [])))}", "(the extension)", ""))
-        if s.gallery_open:
-            rows.append((f"gallery of the longest chat ({s.gallery_total} pictures)",
-                         f"open {ms(p50(s.gallery_open))}; {p50(s.gallery_loaded):.0f} thumbnails fetched 0.5 s later",
-                         "only what is on screen", verdict(p50(s.gallery_loaded) < 60)))
-        for where, label in [(f"long{n}", f"a {n}-message chat") for n in self.sizes] + [("new", "new chat")]:
-            on, off = s.prompt_build.get(f"on-{where}", []), s.prompt_build.get(f"off-{where}", [])
-            r = ratio(on, off)
-            rows.append((f"next prompt, {label}", f"on {ms(p50(on))} / off {ms(p50(off))} = {r:.2f}", "<= 1.05",
-                         verdict(r <= 1.05)))
-            rows.append(("  of which ours (interceptor + listener)", f"{ms(p50(s.prompt_ours.get(f'on-{where}', [])))}", "(the extension)", ""))
-        pc = {k: p50(v) for k, v in s.per_chunk.items()}
-
-        def us(x: float) -> str:
-            return f"{x * 1e6:.0f} µs"
-
-        longest = f"long{max(self.sizes)}"
-        r_long = pc.get(f"on-{longest}", float("nan")) / pc.get(f"off-{longest}", float("nan"))
-        r_new = pc.get("on-new", float("nan")) / pc.get("off-new", float("nan"))
-        rows.append((f"display/chunk, end of a {max(self.sizes)}-message chat", f"on {us(pc.get(f'on-{longest}', float('nan')))} / off {us(pc.get(f'off-{longest}', float('nan')))} = {r_long:.2f}",
-                     "<= 1.10", verdict(r_long <= 1.10)))
-        rows.append(("display/chunk, new chat", f"on {us(pc.get('on-new', float('nan')))} / off {us(pc.get('off-new', float('nan')))} = {r_new:.2f}",
-                     "<= 1.10", verdict(r_new <= 1.10)))
-        hk = {k: p50(v) for k, v in s.hook_chunk.items()}
-        rows.append(("  of which our display hook", f"end of longest {us(hk.get(f'on-{longest}', float('nan')))} / new {us(hk.get('on-new', float('nan')))}",
-                     "(the extension)", ""))
-        e_on = pc.get(f"on-{longest}", float("nan")) / pc.get("on-new", float("nan"))
-        e_off = pc.get(f"off-{longest}", float("nan")) / pc.get("off-new", float("nan"))
-        rows.append(("display/chunk end/new", f"on {e_on:.2f} / off {e_off:.2f}", "flat: on <= off x 1.10",
-                     verdict(e_on <= e_off * 1.10)))
-        first_on, last_on = mem_on[0], mem_on[-1]
-        first_off, last_off = mem_off[0], mem_off[-1]
-        n = last_on["replies"]
-        rows.append((f"memory: jobs held 0 -> {n}", f"{first_on['jobs']} -> {last_on['jobs']} {last_on.get('byStatus') or ''}",
-                     "no growth", verdict(last_on["jobs"] <= first_on["jobs"])))
-        rows.append((f"memory: kept pictures 0 -> {n}", f"{first_on['kept']} -> {last_on['kept']}", "bounded", ""))
-        rows.append((f"memory: recent paths 0 -> {n}", f"{first_on['paths']} -> {last_on['paths']}", "bounded (60 s, at most 200)", ""))
-        rows.append((f"memory: listeners 0 -> {n}", f"on {first_on['listeners']} -> {last_on['listeners']} / "
-                     f"off {first_off['listeners']} -> {last_off['listeners']}", "no growth",
-                     # SillyTavern's own count moves by a few (transient once-listeners): growth is the spread
-                     # of on's checkpoints beyond off's spread.
-                     verdict(spread(mem_on, "listeners") <= spread(mem_off, "listeners"))))
-        d_on = last_on["heap_mb"] - first_on["heap_mb"]
-        d_off = last_off["heap_mb"] - first_off["heap_mb"]
-        # The first checkpoint after 0 includes warm-up (lazily loaded code, JIT, caches): the
-        # growth that would keep going is from there to the end.
-        w_on = last_on["heap_mb"] - mem_on[min(1, len(mem_on) - 1)]["heap_mb"]
-        w_off = last_off["heap_mb"] - mem_off[min(1, len(mem_off) - 1)]["heap_mb"]
-        rows.append((f"memory: JS heap 0 -> {n}", f"on {first_on['heap_mb']:.1f} -> {last_on['heap_mb']:.1f} MB ({d_on:+.1f}) / "
-                     f"off {first_off['heap_mb']:.1f} -> {last_off['heap_mb']:.1f} MB ({d_off:+.1f})",
-                     "no growth beyond off's", ""))
-        rows.append((f"memory: JS heap {mem_on[min(1, len(mem_on) - 1)]['replies']} -> {n} (after warm-up)",
-                     f"on {w_on:+.1f} MB / off {w_off:+.1f} MB", "on <= off + 0.5 MB", verdict(w_on <= w_off + 0.5)))
-
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), platform.processor() or "unknown")
-        print()
-        print(f"Inline Images benchmark: SillyTavern {self.st.version}, {runs} run(s) on + {runs} off interleaved"
-              f"{' (quick)' if self.quick else ''}")
-        print(f"machine: {os.cpu_count()} cores, {cpu}; load average {os.getloadavg()[0]:.2f} at the end")
-        print(f"story: {STORY_WORDS} words, {len(STORY)} chars in {CHUNK_CHARS}-char chunks at {WORDS_PER_S:.0f} words/s, "
-              f"{len(STORY_PROMPTS)} tags, image latency {IMAGE_LATENCY * 1000:.0f} ms; long chats of {', '.join(map(str, self.sizes))} illustrated "
-              f"messages x 2 pictures; clock offset known to +-{max(s.rtt) * 500:.1f} ms (worst page load)")
-        w = [max(len(r[i]) for r in rows + [("figure", "measured", "target", "")]) for i in range(4)]
-
-        def line(r: tuple[str, str, str, str]) -> str:
-            return f"| {r[0]:<{w[0]}} | {r[1]:<{w[1]}} | {r[2]:<{w[2]}} | {r[3]:<{w[3]}} |"
-
-        print(line(("figure", "measured", "target", "")))
-        print(f"|{'-' * (w[0] + 2)}|{'-' * (w[1] + 2)}|{'-' * (w[2] + 2)}|{'-' * (w[3] + 2)}|")
-        for row in rows:
-            print(line(row))
-        print("memory checkpoints (after /newchat, GC'd):")
-        for label, points in (("on ", mem_on), ("off", mem_off)):
-            print(f"  {label}: " + ", ".join(f"{p['replies']}: {p['heap_mb']:.1f} MB/{p['listeners']} listeners"
-                                              + (f"/{p['jobs']} jobs" if p.get("jobs") is not None else "") for p in points))
-        raw = {k: [round(x * 1000, 1) for x in v] for k, v in (
-            ("floor", s.floor), ("detect", s.detect), ("visible", s.visible))}
-        print("raw (ms): " + "; ".join(f"{k} {v}" for k, v in raw.items()))
-        print(f"run time {elapsed / 60:.1f} min. Noisy machine: figures vary between runs; compare ratios, rerun.")
 
 
 def main(argv: list[str] | None = None) -> int:

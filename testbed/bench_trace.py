@@ -230,12 +230,15 @@ def report(title: str, on: list[dict[str, Any]], off: list[dict[str, Any]]) -> N
     row("wall (Python's clock, round trips included)", lambda r: r["wall"], ms)
     each = {label: ", ".join(f"{r['wall'] * 1000:.0f}" for r in rs) for label, rs in (("on", on), ("off", off))}
     print(f"  {'  each':<44} on {each['on']}  off {each['off']} ms")
+    def field(group: str, key: str) -> Callable[[dict[str, Any]], float]:
+        return lambda r: float(r[group].get(key, 0.0))
+
     for k in METRICS:
-        row("renderer " + k, lambda r, k=k: r["metrics"][k], ms)
+        row("renderer " + k, field("metrics", k), ms)
     for o in sorted({o for r in on + off for o in r["owner"]} - {"idle"}):
-        row("profile: " + o, lambda r, o=o: r["owner"].get(o, 0.0), ms)
+        row("profile: " + o, field("owner", o), ms)
     for k in sorted({k for r in on + off for k in r["shown"]}):
-        row("page: " + k, lambda r, k=k: float(r["shown"].get(k, 0)), lambda x: f"{x:11.0f}")
+        row("page: " + k, field("shown", k), lambda x: f"{x:11.0f}")
     for label, rs in (("on", on), ("off", off)):
         events: dict[str, float] = defaultdict(float)
         for r in rs:
