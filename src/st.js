@@ -10,13 +10,26 @@ export function ctx() {
     return /** @type {any} */ (globalThis).SillyTavern.getContext();
 }
 
+/** SillyTavern's i18n functions, found once: they never change, and getContext() builds a
+ * new object of some 200 members on every call (labels are read on every streamed chunk). */
+const translators = new Map();
+/** @param {'t' | 'translate'} name @returns {Function | undefined} */
+function translator(name) {
+    if (!translators.has(name)) {
+        const fn = /** @type {any} */ (globalThis).SillyTavern?.getContext?.()[name];
+        if (typeof fn !== 'function') return undefined;
+        translators.set(name, fn);
+    }
+    return translators.get(name);
+}
+
 /**
  * SillyTavern's translator as a template tag: looks up "text ${0}" keys in the i18n files
  * and fills in the values (plain English where it is unavailable).
  * @param {readonly string[]} strings @param {any[]} values
  */
 export function t(strings, ...values) {
-    const translate = /** @type {any} */ (globalThis).SillyTavern?.getContext?.().t;
+    const translate = translator('t');
     return typeof translate === 'function' ? translate(strings, ...values) : String.raw({ raw: strings }, ...values);
 }
 
@@ -27,7 +40,7 @@ export function t(strings, ...values) {
  * @param {string} key @param {string} text English
  */
 export function tk(key, text) {
-    const translate = /** @type {any} */ (globalThis).SillyTavern?.getContext?.().translate;
+    const translate = translator('translate');
     return typeof translate === 'function' ? translate(text, key) : text;
 }
 

@@ -89,9 +89,10 @@ export class Streams {
 
     /** The reply SillyTavern is streaming now (not an impersonation), if any. */
     target() {
-        const sp = ctx().streamingProcessor;
+        const c = ctx();
+        const sp = c.streamingProcessor;
         if (!sp || sp.messageId < 0 || sp.type === 'impersonate' || sp.isFinished || sp.isStopped) return null;
-        const message = ctx().chat[sp.messageId];
+        const message = c.chat[sp.messageId];
         return message ? { message, sp } : null;
     }
 
