@@ -30,6 +30,7 @@ from playwright.sync_api import CDPSession, sync_playwright
 from . import browser as tb_browser
 from . import stpage
 from .bench import Bench
+from .bench_page import CHUNK_CHARS, IMAGE_LATENCY, STORY, STORY_WORDS, WORDS_PER_S
 from .llm import Reply
 from .sillytavern import EXTENSION_FOLDER, REPO_ROOT
 
@@ -37,7 +38,7 @@ OUT = REPO_ROOT / "test-artifacts"
 METRICS = ("TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration")
 TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel", "blink", "v8",
                     "loading", "disabled-by-default-v8.gc", "ipc", "mojom"]
-MOMENTS = ("open", "send", "reply end")
+MOMENTS = ("open", "send", "reply end", "streaming")
 REQUESTS_JS = """() => {
   if (window.__trace) return;
   const T = window.__trace = { counts: 0, saves: 0, received: 0 };
@@ -187,7 +188,25 @@ class TraceBench(Bench):
         stpage.wait_idle(page)
         if on:
             page.wait_for_function("() => window.inlineImages.idle() === true", timeout=60_000, polling=100)
+        out["streaming"] = self.recorded("streaming", on, size, run, self.stream_story)
+        stpage.wait_idle(page)
+        if on:
+            page.wait_for_function("() => window.inlineImages.idle() === true", timeout=60_000, polling=100)
         return out
+
+    def stream_story(self) -> dict[str, Any]:
+        """The bench's story, streamed as there (4 tags, pictures arriving while it streams), Send to its end."""
+        page, llm = self.page, self.llm
+        assert page is not None
+        chunks = -(-len(STORY) // CHUNK_CHARS)
+        llm.settings.chunk_chars, llm.settings.chunk_delay = CHUNK_CHARS, STORY_WORDS / WORDS_PER_S / chunks
+        self.images.behaviour.latency = IMAGE_LATENCY
+        received = int(page.evaluate("() => window.__trace.received"))
+        llm.queue(STORY)
+        self.send("Go on.")
+        page.wait_for_function("(n) => window.__trace.received > n", arg=received, timeout=120_000, polling=100)
+        self.images.behaviour.latency = 0.05
+        return {"chunks": chunks}
 
     def run_trace(self, runs: int) -> int:
         results: dict[tuple[str, bool, int], list[dict[str, Any]]] = defaultdict(list)
