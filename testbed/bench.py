@@ -352,17 +352,22 @@ class Bench:
                 mem_on = self.memory(chromium, True, replies, every)
                 mem_off = self.memory(chromium, False, replies, every)
                 print(f"[bench] memory done in {time.monotonic() - t:.0f} s", flush=True)
-                if self.context is not None:
-                    self.context.close()
-                chromium.close()
+                self.close(chromium)
         finally:
-            self.st.stop()
-            self.images.stop()
-            self.llm.stop()
+            self.stop()
         report(self.s, self.sizes, runs, self.quick, self.st.version, mem_on, mem_off, time.monotonic() - started)
         return 0
 
-    # -- the table -----------------------------------------------------------------------
+    def close(self, chromium: Browser) -> None:
+        if self.context is not None:
+            self.context.close()
+        chromium.close()
+
+    def stop(self) -> None:
+        """SillyTavern and the stand-ins, stopped whatever happened."""
+        self.st.stop()
+        self.images.stop()
+        self.llm.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -222,13 +222,9 @@ class TraceBench(Bench):
                             for moment, r in self.three_moments(on, size, run).items():
                                 results[(moment, on, size)].append(r)
                         print(f"[bench_trace] run {run + 1} {'on ' if on else 'off'} done", flush=True)
-                if self.context is not None:
-                    self.context.close()
-                chromium.close()
+                self.close(chromium)
         finally:
-            self.st.stop()
-            self.images.stop()
-            self.llm.stop()
+            self.stop()
         for size in self.sizes:
             for moment in MOMENTS:
                 report(f"{moment}, {size}-message chat", results[(moment, True, size)], results[(moment, False, size)])
