@@ -107,6 +107,29 @@ export function beyondPrompt(history, prompt, substitute = (text) => text) {
 /** Run `work` when the page is idle (or soon, where it cannot tell). @param {() => void} work */
 const whenIdle = (work) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(work, { timeout: 2000 }) : setTimeout(work, 50));
 
+/** How many of the newest illustrated messages are pruned ahead (prune.js remembers 5000 texts). */
+const PRUNE_AHEAD = 2000;
+
+/**
+ * Prune the chat's illustrated messages ahead, newest first, in slices of idle time: the
+ * generate interceptor prunes the whole history at Send (25 ms for 1,000 illustrated
+ * messages), and then only looks each text up.
+ * @param {ReadonlyArray<any>} history @param {() => boolean} still whether to go on
+ */
+export async function pruneAhead(history, still) {
+    const texts = [];
+    for (let i = history.length - 1; i >= 0 && texts.length < PRUNE_AHEAD; i--) {
+        const mes = history[i]?.mes;
+        if (typeof mes === 'string' && mes.includes('data-iig')) texts.push(mes);
+    }
+    let next = 0;
+    while (next < texts.length && still()) {
+        const until = performance.now() + 8;
+        while (next < texts.length && performance.now() < until) pruneText(texts[next++]);
+        if (next < texts.length) await new Promise((resolve) => whenIdle(() => resolve(undefined)));
+    }
+}
+
 export class TokenWarmer {
     constructor() {
         /** The latest dry run's prompt still to count from, and the chat it belongs to. @type {{chatId: string, prompt: unknown[]} | null} */
@@ -138,6 +161,7 @@ export class TokenWarmer {
                 this.pending = null;
                 const c = ctx();
                 const substitute = typeof c.substituteParams === 'function' ? (/** @type {string} */ t) => String(c.substituteParams(t)) : undefined;
+                await pruneAhead(c.chat ?? [], () => String(ctx().getCurrentChatId?.() ?? '') === chatId);
                 const messages = [...beyondPrompt(c.chat ?? [], prompt, substitute), ...prunedForCount(prompt)];
                 // Newest first, as Send counts them (it stops at the first that does not fit).
                 for (const message of messages.reverse()) {

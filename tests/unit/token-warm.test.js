@@ -54,3 +54,15 @@ test('nothing of the prompt in the chat (another chat, or a prompt made otherwis
     assert.deepEqual(beyondPrompt([{ name: 'Sera', mes: `x${picture}` }], [{ role: 'assistant', content: 'unrelated' }]), []);
     assert.deepEqual(beyondPrompt([], []), []);
 });
+
+test('pruneAhead prunes the newest illustrated texts first and stops when told', async () => {
+    const { pruneAhead } = await import('../../src/chat/token-warm.js');
+    const { pruneText } = await import('../../src/format/prune.js');
+    const history = Array.from({ length: 50 }, (_, i) => ({ mes: i % 2 ? `reply ${i} <img data-iig="1" src="/p${i}.png">` : `user ${i}` }));
+    let asked = 0;
+    await pruneAhead(history, () => ++asked < 100);
+    assert.equal(pruneText(history[49].mes), 'reply 49 ');
+    let calls = 0;
+    await pruneAhead(history, () => (calls++, false));
+    assert.equal(calls, 1, 'asked once, then stopped');
+});
