@@ -180,7 +180,9 @@ class StandInImageServer(StandIn):
         """Wait until `behaviour.together` answers are ready; the last one releases them all.
         Batching turned off while a batch waits (a test changes it between two answers): the
         answer arriving now releases the ones waiting, and they leave together all the same."""
-        if behaviour.together <= 1:
+        # A reset swapped the behaviour while this answer was being drawn: its batch was
+        # released already, and no partner will come.
+        if behaviour.together <= 1 or self.behaviour is not behaviour:
             if self._batch is not None:
                 self._release_batch()
             return

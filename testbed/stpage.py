@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 READY_JS = """() => {
   const st = globalThis.SillyTavern;
@@ -108,17 +109,27 @@ def open_extension_drawer(page: Page, open_sections: bool = True) -> None:
     """Open the Extensions panel and Inline Images' drawer in it, as a user does (with all
     of its sections open, unless told otherwise)."""
     panel = page.locator("#rm_extensions_block")
-    if not panel.is_visible():
-        page.click("#extensions-settings-button .drawer-toggle")
-        panel.wait_for(state="visible")
-    # The panel fills and reflows while it opens, so a mouse click on our drawer's header can
-    # land on a neighbour's: toggle it the way the header's click handler does, once it is
-    # known to be closed (a drawer's open state is its content's display).
-    page.evaluate("""() => {
-        const content = $('#inline_images_settings .inline-drawer-content');
-        if (!content.is(':animated') && content.css('display') === 'none') $('#inline_images_settings .inline-drawer-toggle').trigger('click');
-    }""")
-    page.locator("#inline_images_settings .inline-drawer-content").wait_for(state="visible")
+    content = page.locator("#inline_images_settings .inline-drawer-content")
+    for attempt in range(3):
+        # Another top drawer opened just before (World Info) closes this panel with an
+        # animation: while it slides, it still looks open. Look once it has stopped.
+        page.wait_for_function("() => !$('#rm_extensions_block').is(':animated')", timeout=10_000)
+        if not panel.is_visible():
+            page.click("#extensions-settings-button .drawer-toggle")
+            panel.wait_for(state="visible")
+        # The panel fills and reflows while it opens, so a mouse click on our drawer's header can
+        # land on a neighbour's: toggle it the way the header's click handler does, once it is
+        # known to be closed (a drawer's open state is its content's display).
+        page.evaluate("""() => {
+            const content = $('#inline_images_settings .inline-drawer-content');
+            if (!content.is(':animated') && content.css('display') === 'none') $('#inline_images_settings .inline-drawer-toggle').trigger('click');
+        }""")
+        try:
+            content.wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
     if open_sections:
         # Basics is open at first, the other sections closed: open them all, as a user
         # looking for a setting does.
