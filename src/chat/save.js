@@ -129,12 +129,13 @@ export class ChatSaver {
     }
 
     /**
-     * Save the open chat now, in this task, whatever is running: for a reply that just
-     * arrived. SillyTavern saves it only 0.1-0.3 s later (its flag wait), and a chat opened
-     * or created in between clears the chat first, so its save then writes the other chat
-     * and the reply is lost even without any extension. This copy, taken before anything
-     * can switch the chat, is on its way at once; SillyTavern's own save still follows and
-     * is neither delayed (the flag is not taken) nor skipped.
+     * Save the open chat early, whatever is running: for a reply that just arrived.
+     * SillyTavern saves it only 0.1-0.3 s after the reply's listeners (its flag wait), and a
+     * chat opened or created in between clears the chat first, so its save then writes the
+     * other chat and the reply is lost even without any extension. This copy is taken in
+     * this task, before anything can switch the chat, and sent once the reply's listeners
+     * are done, ahead of SillyTavern's own save, which is neither delayed (the flag is not
+     * taken) nor skipped.
      * @returns {Promise<boolean>}
      */
     async saveNow() {
@@ -163,6 +164,7 @@ export class ChatSaver {
             covered = this.waiting.get(chatId) ?? [];
             this.waiting.delete(chatId);
         }
+        // (Another chat open: the snapshot of the reply's chat goes as it was, and answers no one.)
         const request = toRequest(snapshot);
         let ok = false;
         try {
@@ -214,7 +216,8 @@ export class ChatSaver {
         this.waiting.delete(openId);
         // Changes an early save taken after them has already saved need no other.
         const done = this.savedAt.get(openId) ?? 0;
-        const left = list.filter(({ since, resolve }) => (since < done ? (resolve(true), false) : true));
+        for (const { since, resolve } of list) if (since < done) resolve(true);
+        const left = list.filter(({ since }) => since >= done);
         if (!left.length) return;
         // From here to the request, nothing is awaited: the snapshot is of the chat just checked.
         const taken = this.mark();
